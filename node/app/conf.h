@@ -1,0 +1,68 @@
+/* calcnode configuration: an INI file (inih) whose keys the command line overrides.
+ *
+ * File layout (see conf/calcnode.conf, annotated):
+ *   [node]        port, ae_title, state_dir, database_url, workers, artim_timeout_s,
+ *                 max_pdu_length, max_associations, log_level, duplicate_policy
+ *   [peer AE]     host, port: where results for studies sent by calling AE title AE go
+ *
+ * Main thread only. Functions return 0 on success or -1 with a message in err. */
+#ifndef CN_APP_CONF_H
+#define CN_APP_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CN_CONF_AE_SIZE 17        /* PS3.5 Table 6.2-1 AE: 16 characters */
+#define CN_CONF_HOST_SIZE 256
+#define CN_CONF_PATH_SIZE 4096
+#define CN_CONF_URL_SIZE 1024
+#define CN_CONF_MAX_PEERS 64
+#define CN_CONF_DEFAULT_PATH "conf/calcnode.conf"
+
+struct cn_peer {
+    char ae_title[CN_CONF_AE_SIZE];
+    char host[CN_CONF_HOST_SIZE];
+    uint16_t port;
+};
+
+enum cn_duplicate_policy {
+    CN_DUPLICATE_KEEP_FIRST = 0, /* differing bytes kept aside under STATE/conflicts, Success */
+    CN_DUPLICATE_REJECT = 1,     /* differing bytes answered with a failure status */
+};
+
+struct cn_conf {
+    char source_path[CN_CONF_PATH_SIZE]; /* the file read, empty when none */
+    char listen_host[CN_CONF_HOST_SIZE];
+    uint16_t port;
+    char ae_title[CN_CONF_AE_SIZE];
+    char state_dir[CN_CONF_PATH_SIZE];
+    char database_url[CN_CONF_URL_SIZE]; /* empty: embedded cluster in STATE/pg */
+    char sql_dir[CN_CONF_PATH_SIZE];
+    int workers;                         /* 0: the number of cores */
+    uint32_t artim_timeout_ms;
+    uint32_t max_pdu_length;
+    uint32_t max_associations;
+    int log_level;                       /* 0 error, 1 warning, 2 info, 3 debug */
+    enum cn_duplicate_policy duplicate_policy;
+    struct cn_peer peers[CN_CONF_MAX_PEERS];
+    size_t peer_count;
+};
+
+/* Fills *conf with the built-in defaults (port 11112, AE CALCNODE, state ./var, ...). */
+void cn_conf_defaults(struct cn_conf *conf);
+
+/* Reads an INI file over *conf. A missing file is an error only when required is set
+ * (an explicit -c); unknown sections or keys and bad values are errors naming the line. */
+int cn_conf_load(struct cn_conf *conf, const char *path, int required, char *err, size_t err_len);
+
+/* Adds or replaces a peer from "AE=HOST:PORT" (the --peer option). */
+int cn_conf_add_peer_spec(struct cn_conf *conf, const char *spec, char *err, size_t err_len);
+
+/* Finds the peer whose AE title is ae_title; NULL when none. Borrowed pointer. */
+const struct cn_peer *cn_conf_find_peer(const struct cn_conf *conf, const char *ae_title);
+
+/* Checks the value of an AE title: 1..16 characters of the default repertoire without
+ * backslash or control characters, not all spaces (PS3.5 Table 6.2-1). */
+int cn_conf_ae_title_is_valid(const char *ae_title);
+
+#endif

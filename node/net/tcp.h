@@ -1,0 +1,68 @@
+/* node/net: TCP connections on the libuv loop.
+ *
+ * A cn_tcp_conn owns one uv_tcp_t, a fixed read buffer and the accounting of queued
+ * writes. Bytes read are handed to ops->on_data synchronously; the owner either consumes
+ * them all before returning or pauses reading. TCP_NODELAY is set on every connection
+ * (DICOM is request/response: Nagle would add 40 ms to small PDUs).
+ *
+ * Loop thread only. The connection is freed after ops->on_closed returns; the owner must
+ * not touch it afterwards. No callback frees the connection while another of its
+ * callbacks runs. */
+#ifndef CN_NET_TCP_H
+#define CN_NET_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define CN_TCP_READ_BUFFER_LEN (64u * 1024u)
+
+struct cn_tcp_conn;
+
+struct cn_tcp_conn_ops {
+    /* Bytes from the peer; the pointer is valid only during the call. */
+    void (*on_data)(void *user, const uint8_t *data, size_t len);
+    /* The peer closed (UV_EOF) or the transport failed (a libuv error): the owner should
+     * close the connection. Not called after cn_tcp_conn_close. */
+    void (*on_transport_closed)(void *user, int status);
+    /* An outbound connect finished: status 0 or a libuv error (then on_closed follows). */
+    void (*on_connected)(void *user, int status);
+    /* All writes queued before the pending total fell to zero have completed. */
+    void (*on_drained)(void *user);
+    /* The handle is closed; last callback. */
+    void (*on_closed)(void *user);
+};
+
+/* Binds and listens on host:port ("0.0.0.0", "127.0.0.1", "::"). server is the
+ * caller's handle, initialised here. Returns 0 or a libuv error. */
+int cn_tcp_listen(uv_loop_t *loop, uv_tcp_t *server, const char *host, uint16_t port,
+                  int backlog, uv_connection_cb on_connection);
+
+/* Accepts a pending connection of server and starts reading. On success *out is a new
+ * connection. Returns 0 or a libuv error. */
+int cn_tcp_accept(uv_stream_t *server, const struct cn_tcp_conn_ops *ops, void *user,
+                  struct cn_tcp_conn **out);
+
+/* Connects to host:port (numeric address or name resolved on the threadpool).
+ * ops->on_connected reports the outcome. */
+int cn_tcp_connect(uv_loop_t *loop, const char *host, uint16_t port,
+                   const struct cn_tcp_conn_ops *ops, void *user, struct cn_tcp_conn **out);
+
+/* Queues len bytes (copied) for writing. Returns 0 or a libuv error. */
+int cn_tcp_write(struct cn_tcp_conn *conn, const uint8_t *data, size_t len);
+
+/* Bytes queued and not yet written. */
+size_t cn_tcp_pending_write_len(const struct cn_tcp_conn *conn);
+
+void cn_tcp_pause_reading(struct cn_tcp_conn *conn);
+void cn_tcp_resume_reading(struct cn_tcp_conn *conn);
+
+/* The peer's address as "host:port" into buf. */
+void cn_tcp_peer_name(const struct cn_tcp_conn *conn, char *buf, size_t buf_len);
+
+/* Closes the connection. graceful: queued writes are flushed first (an A-ABORT or
+ * A-RELEASE-RP reaches the peer), bounded by a short linger timer; otherwise at once.
+ * Idempotent. on_closed follows. */
+void cn_tcp_close(struct cn_tcp_conn *conn, int graceful);
+
+#endif
