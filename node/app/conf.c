@@ -163,7 +163,7 @@ static int set_peer_key(struct cn_peer *peer, const char *key, const char *value
     return -2;
 }
 
-static int ini_handler(void *user, const char *section, const char *key, const char *value)
+static int handle_ini_entry(void *user, const char *section, const char *key, const char *value)
 {
     struct load_state *st = user;
     int rc;
@@ -212,7 +212,7 @@ int cn_conf_load(struct cn_conf *conf, const char *path, int required, char *err
     }
     char detail[512] = "";
     struct load_state st = {conf, detail, sizeof detail, 0};
-    int line = ini_parse_file(f, ini_handler, &st);
+    int line = ini_parse_file(f, handle_ini_entry, &st);
     fclose(f);
     if (line != 0 || st.failed) {
         snprintf(err, err_len, "invalid configuration file \"%s\" at line %d: %s", path, line,
