@@ -57,9 +57,18 @@ struct cn_dcm_header {
     char view_position[16];    /* (0018,5101) e.g. CC, MLO; else from View Code Sequence */
     char presentation_intent[32]; /* (0008,0068) FOR PRESENTATION / FOR PROCESSING */
     uint32_t rows, columns;    /* 0 when not an image */
+    int parse_incomplete;      /* 1: the file is malformed after some point (for example a
+                                  length beyond the end of the file); the fields above hold
+                                  what was read before it, and the identifying UIDs were all
+                                  found. err then carries the parse error even though the
+                                  call returned 0. */
 };
 
-/* Reads the header of the DICOM Part 10 file at path. */
+/* Reads the header of the DICOM Part 10 file at path (preamble and "DICM" required).
+ * Returns 0 and fills *out; CN_DCM_EIO when the file cannot be opened; CN_DCM_EFORMAT
+ * when it is not parseable DICOM or a UID is longer than 64 characters; CN_DCM_EMISSING
+ * when SOP Class, SOP Instance, Study or Series Instance UID is absent. A file that
+ * breaks off after those UIDs still returns 0, with out->parse_incomplete set. */
 int cn_dcm_read_header(const char *path, struct cn_dcm_header *out, char *err, size_t err_len);
 
 /* A decoded single-frame grayscale image, ready for analysis/. */
