@@ -200,6 +200,27 @@ static int handle_ini_entry(void *user, const char *section, const char *key, co
     return 1;
 }
 
+int cn_conf_load_stream(struct cn_conf *conf, FILE *f, const char *name, char *err,
+                        size_t err_len)
+{
+    char detail[512] = "";
+    struct load_state st = {conf, detail, sizeof detail, 0};
+    int line = ini_parse_file(f, handle_ini_entry, &st);
+    if (line != 0 || st.failed) {
+        snprintf(err, err_len, "invalid configuration in \"%s\" at line %d: %s", name, line,
+                 detail[0] ? detail : "syntax error");
+        return -1;
+    }
+    for (size_t i = 0; i < conf->peer_count; i++) {
+        if (conf->peers[i].host[0] == '\0' || conf->peers[i].port == 0) {
+            snprintf(err, err_len, "peer \"%s\" in \"%s\" needs host and port",
+                     conf->peers[i].ae_title, name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cn_conf_load(struct cn_conf *conf, const char *path, int required, char *err, size_t err_len)
 {
     FILE *f = fopen(path, "r");
@@ -210,24 +231,11 @@ int cn_conf_load(struct cn_conf *conf, const char *path, int required, char *err
                  strerror(errno));
         return -1;
     }
-    char detail[512] = "";
-    struct load_state st = {conf, detail, sizeof detail, 0};
-    int line = ini_parse_file(f, handle_ini_entry, &st);
+    int rc = cn_conf_load_stream(conf, f, path, err, err_len);
     fclose(f);
-    if (line != 0 || st.failed) {
-        snprintf(err, err_len, "invalid configuration file \"%s\" at line %d: %s", path, line,
-                 detail[0] ? detail : "syntax error");
-        return -1;
-    }
-    for (size_t i = 0; i < conf->peer_count; i++) {
-        if (conf->peers[i].host[0] == '\0' || conf->peers[i].port == 0) {
-            snprintf(err, err_len, "peer \"%s\" in \"%s\" needs host and port",
-                     conf->peers[i].ae_title, path);
-            return -1;
-        }
-    }
-    snprintf(conf->source_path, sizeof conf->source_path, "%s", path);
-    return 0;
+    if (rc == 0)
+        snprintf(conf->source_path, sizeof conf->source_path, "%s", path);
+    return rc;
 }
 
 int cn_conf_add_peer_spec(struct cn_conf *conf, const char *spec, char *err, size_t err_len)

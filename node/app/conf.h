@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CN_CONF_AE_SIZE 17        /* PS3.5 Table 6.2-1 AE: 16 characters */
 #define CN_CONF_HOST_SIZE 256
@@ -54,6 +55,10 @@ void cn_conf_defaults(struct cn_conf *conf);
 /* Reads an INI file over *conf. A missing file is an error only when required is set
  * (an explicit -c); unknown sections or keys and bad values are errors naming the line. */
 int cn_conf_load(struct cn_conf *conf, const char *path, int required, char *err, size_t err_len);
+
+/* The same from an open stream; name is used in messages. */
+int cn_conf_load_stream(struct cn_conf *conf, FILE *f, const char *name, char *err,
+                        size_t err_len);
 
 /* Adds or replaces a peer from "AE=HOST:PORT" (the --peer option). */
 int cn_conf_add_peer_spec(struct cn_conf *conf, const char *spec, char *err, size_t err_len);

@@ -1,0 +1,121 @@
+#include "app/options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_OPTIONS 64
+
+static const struct option shared_options[] = {
+    {"config", required_argument, NULL, CN_OPT_CONFIG},
+    {"port", required_argument, NULL, CN_OPT_PORT},
+    {"ae-title", required_argument, NULL, CN_OPT_AE_TITLE},
+    {"state-dir", required_argument, NULL, CN_OPT_STATE_DIR},
+    {"database-url", required_argument, NULL, CN_OPT_DATABASE_URL},
+    {"peer", required_argument, NULL, CN_OPT_PEER},
+    {"workers", required_argument, NULL, CN_OPT_WORKERS},
+    {"listen-host", required_argument, NULL, CN_OPT_LISTEN_HOST},
+    {"artim-timeout", required_argument, NULL, CN_OPT_ARTIM_TIMEOUT},
+    {"max-pdu-length", required_argument, NULL, CN_OPT_MAX_PDU},
+    {"log-level", required_argument, NULL, CN_OPT_LOG_LEVEL},
+    {"sql-dir", required_argument, NULL, CN_OPT_SQL_DIR},
+    {"help", no_argument, NULL, CN_OPT_HELP},
+};
+
+/* Applies one shared override through the same parser as the file, so the command line
+ * and the file accept exactly the same values. */
+static int apply_override(struct cn_conf *conf, const char *key, const char *value)
+{
+    char line[CN_CONF_PATH_SIZE + 64];
+    int n = snprintf(line, sizeof line, "[node]\n%s = %s\n", key, value);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return -1;
+    FILE *f = fmemopen(line, (size_t)n, "r");
+    if (!f)
+        return -1;
+    char err[512];
+    struct cn_conf copy = *conf;
+    int rc = cn_conf_load_stream(&copy, f, "command line", err, sizeof err);
+    fclose(f);
+    if (rc != 0) {
+        fprintf(stderr, "calcnode: invalid value \"%s\" for --%s\n", value, key);
+        return -1;
+    }
+    char source[CN_CONF_PATH_SIZE];
+    memcpy(source, conf->source_path, sizeof source);
+    *conf = copy;
+    memcpy(conf->source_path, source, sizeof source);
+    return 0;
+}
+
+int cn_options_parse(int argc, char **argv, const char *usage, const struct option *extra,
+                     int (*on_option)(int code, const char *arg, void *user), void *user,
+                     struct cn_conf *conf, int *positional)
+{
+    struct option all[MAX_OPTIONS];
+    size_t count = 0;
+    for (size_t i = 0; i < sizeof shared_options / sizeof shared_options[0]; i++)
+        all[count++] = shared_options[i];
+    for (size_t i = 0; extra && extra[i].name && count < MAX_OPTIONS - 1; i++)
+        all[count++] = extra[i];
+    memset(&all[count], 0, sizeof all[count]);
+
+    cn_conf_defaults(conf);
+    const char *config_path = CN_CONF_DEFAULT_PATH;
+    int config_required = 0;
+    opterr = 0;
+    optind = 1;
+    int code;
+    while ((code = getopt_long(argc, argv, "c:h", all, NULL)) != -1) {
+        if (code == CN_OPT_CONFIG) {
+            config_path = optarg;
+            config_required = 1;
+        }
+    }
+    char err[1024];
+    if (cn_conf_load(conf, config_path, config_required, err, sizeof err) != 0) {
+        fprintf(stderr, "calcnode: %s\n", err);
+        return -1;
+    }
+
+    opterr = 1;
+    optind = 1;
+    while ((code = getopt_long(argc, argv, "c:h", all, NULL)) != -1) {
+        int rc = 0;
+        switch (code) {
+        case CN_OPT_CONFIG:
+            break;
+        case 'h':
+        case CN_OPT_HELP:
+            fputs(usage, stdout);
+            return 1;
+        case CN_OPT_PORT: rc = apply_override(conf, "port", optarg); break;
+        case CN_OPT_AE_TITLE: rc = apply_override(conf, "ae_title", optarg); break;
+        case CN_OPT_STATE_DIR: rc = apply_override(conf, "state_dir", optarg); break;
+        case CN_OPT_DATABASE_URL: rc = apply_override(conf, "database_url", optarg); break;
+        case CN_OPT_WORKERS: rc = apply_override(conf, "workers", optarg); break;
+        case CN_OPT_LISTEN_HOST: rc = apply_override(conf, "listen_host", optarg); break;
+        case CN_OPT_ARTIM_TIMEOUT: rc = apply_override(conf, "artim_timeout_s", optarg); break;
+        case CN_OPT_MAX_PDU: rc = apply_override(conf, "max_pdu_length", optarg); break;
+        case CN_OPT_LOG_LEVEL: rc = apply_override(conf, "log_level", optarg); break;
+        case CN_OPT_SQL_DIR: rc = apply_override(conf, "sql_dir", optarg); break;
+        case CN_OPT_PEER:
+            if (cn_conf_add_peer_spec(conf, optarg, err, sizeof err) != 0) {
+                fprintf(stderr, "calcnode: %s\n", err);
+                rc = -1;
+            }
+            break;
+        case '?':
+            fputs(usage, stderr);
+            return -1;
+        default:
+            rc = on_option ? on_option(code, optarg, user) : -1;
+            break;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    if (positional)
+        *positional = optind;
+    return 0;
+}
