@@ -1,0 +1,194 @@
+/*
+ * calc/analysis.h: the calcification analysis engine.
+ *
+ * A pure C library: 16-bit pixels in, findings out. No DICOM, network or database
+ * knowledge; the caller decodes the image and fills struct ca_image. Every size is
+ * given in millimetres and converted to pixels with the image's pixel spacing.
+ *
+ * Pipeline (DESIGN.md section 7):
+ *   1. normalise to [0,1] (MONOCHROME1 inverted, For Processing log-transformed and
+ *      inverted so calcifications are bright, padding excluded);
+ *   2. breast mask on a downsampled copy (Otsu, largest component, hole fill, saturated
+ *      labels / markers / metal excluded, skin margin eroded);
+ *   3. candidates: multi-scale difference of Gaussians with a Hessian blob test (HDoG),
+ *      thresholded against a robust local noise estimate (MAD in blocks);
+ *   4. calcification masks by region growing, rejecting vessels, macro and faint objects;
+ *   5. clusters by the Tong rule and the BI-RADS rule.
+ *
+ * Threads: every function is reentrant; there is no global state. One call to
+ * ca_analyze runs on the calling thread only. Results are deterministic: the same
+ * input and parameters give bit-identical output on the same build.
+ *
+ * Memory: ca_analyze allocates its working buffers itself and frees them before it
+ * returns; the result owns its arrays until ca_result_free.
+ */
+#ifndef CALC_ANALYSIS_H
+#define CALC_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CA_VERSION_STRING "0.1.0"
+
+/* Largest number of DoG scales a parameter set may carry. */
+#define CA_MAX_SCALES 8
+/* Largest image accepted, in pixels per side; bigger images are CA_ERR_IMAGE_TOO_LARGE. */
+#define CA_MAX_DIMENSION_PX 32768u
+/* Size of the error message buffer in struct ca_result. */
+#define CA_MESSAGE_LEN 256
+
+/* Error codes: 0 is success, every error is negative. Append only. */
+enum ca_error {
+    CA_OK = 0,
+    CA_ERR_INVALID_ARGUMENT = -1, /* a NULL pointer or a parameter out of its range */
+    CA_ERR_IMAGE_TOO_SMALL = -2,  /* fewer than 2 rows or 2 columns */
+    CA_ERR_IMAGE_TOO_LARGE = -3,  /* a side above CA_MAX_DIMENSION_PX */
+    CA_ERR_BAD_SPACING = -4,      /* a pixel spacing <= 0, NaN or infinite */
+    CA_ERR_BAD_BITS_STORED = -5,  /* bits stored outside 1..16 */
+    CA_ERR_NO_BREAST = -6,        /* no breast region of at least min_breast_area_mm2 */
+    CA_ERR_OUT_OF_MEMORY = -7,
+};
+
+/* Returns a static, lower-case description of an enum ca_error value ("unknown error"
+ * for anything else). Never NULL. */
+const char *ca_strerror(int code);
+
+/* The image to analyse. Every pointer is borrowed for the duration of the call. */
+struct ca_image {
+    const uint16_t *pixels; /* rows * columns stored values, row major, unsigned */
+    uint32_t rows;
+    uint32_t columns;
+    uint32_t bits_stored; /* 1..16; values above 2^bits_stored - 1 are clamped */
+    int monochrome1;      /* nonzero: low values are bright (inverted before use) */
+    int for_processing;   /* nonzero: raw detector data (log-transformed, inverted) */
+    double spacing_mm[2]; /* row spacing, column spacing (PS3.3 Pixel Spacing order) */
+    int has_padding;      /* nonzero: pixels equal to padding_value are not image */
+    uint16_t padding_value;
+};
+
+/*
+ * Every threshold of the pipeline, named, in millimetres or dimensionless. Fill with
+ * ca_params_default() and change single fields; ca_analyze rejects values out of range
+ * with CA_ERR_INVALID_ARGUMENT.
+ */
+struct ca_params {
+    /* breast mask */
+    double mask_spacing_mm;     /* 0.5: working pixel size of the mask stage */
+    double min_breast_area_mm2; /* 100: smaller breast regions are CA_ERR_NO_BREAST */
+    double saturation_level;    /* 0.98: normalised values at or above are labels,
+                                   markers or metal and are excluded */
+    double saturation_margin_mm; /* 1.0: exclusion margin around saturated regions */
+    double skin_margin_mm;       /* 1.5: the mask is eroded by this much */
+
+    /* candidates (HDoG) */
+    uint32_t scale_count;              /* 4 */
+    double sigmas_mm[CA_MAX_SCALES];   /* 0.08, 0.13, 0.21, 0.34 */
+    double dog_ratio;                  /* 1.6: DoG at sigma is G(sigma) - G(ratio*sigma) */
+    double noise_block_mm;             /* 4.0: side of the blocks of the noise estimate */
+    double contrast_min;               /* 5.0: DoG peak / local noise sigma to keep */
+    double blob_eigen_ratio_min;       /* 0.25: |lambda_small| / |lambda_large| of the
+                                          Hessian; below is line-like (vessel) */
+    uint32_t max_candidates;           /* 200000: named cap on candidates per image */
+
+    /* calcification masks */
+    double grow_fraction;        /* 0.5: grow over pixels above bg + fraction*(peak-bg) */
+    double background_scales;    /* 3.0: background ring radius in units of the scale */
+    double macro_diameter_mm;    /* 1.0: larger objects are macro and rejected */
+    double min_area_mm2;         /* 0.01: smaller objects are rejected */
+    double elongation_max;       /* 3.0: major/minor axis ratio above is line-like */
+
+    /* clusters */
+    double cluster_kernel_mm;    /* 1.6: Tong et al. 16x16 px kernel at 0.1 mm */
+    uint32_t tong_min_count;     /* 6: "more than 5" calcifications */
+    double birads_area_mm2;      /* 100: the 1 cm2 of BI-RADS */
+    uint32_t birads_min_count;   /* 3 */
+};
+
+/* Fills *params with the documented defaults. */
+void ca_params_default(struct ca_params *params);
+
+/* One calcification; its id equals its index in ca_result.calcifications plus one and
+ * the value of its pixels in ca_result.labels. */
+struct ca_calcification {
+    uint32_t id;
+    double x_px, y_px;     /* centroid: column, row (pixel centres at integers) */
+    uint32_t area_px;
+    double area_mm2;
+    uint32_t bbox[4];      /* x0, y0, x1, y1, inclusive */
+    double diameter_mm;    /* largest bounding-box side, in mm */
+    double elongation;     /* major / minor axis of the second moments, >= 1 */
+    double scale_mm;       /* sigma of the DoG scale that detected it */
+    double contrast;       /* peak DoG response in local noise units */
+    double mean_intensity; /* mean normalised [0,1] value over its pixels */
+    double peak_intensity; /* largest normalised value over its pixels */
+    int32_t cluster;       /* index into ca_result.clusters, or -1 */
+};
+
+/* One cluster: a set of calcifications for which the Tong rule, the BI-RADS rule or both
+ * hold (see ca_cluster_points in calc/kernels.h for the exact definition). */
+struct ca_cluster {
+    double x_px, y_px;  /* mean of the member centroids: column, row */
+    uint32_t bbox[4];   /* x0, y0, x1, y1 inclusive, union of the members' boxes */
+    uint32_t count;     /* number of members */
+    double area_mm2;    /* summed area of the members */
+    int rule_tong;      /* nonzero: contains more than 5 calcifications connected after
+                           dilation by the cluster kernel (Tong et al.) */
+    int rule_birads;    /* nonzero: contains at least 3 calcifications within 1 cm2 */
+    uint32_t *members;  /* count indices into ca_result.calcifications, ascending */
+};
+
+/* Stages timed in ca_result.stage_ms. */
+enum ca_stage {
+    CA_STAGE_NORMALIZE,
+    CA_STAGE_MASK,
+    CA_STAGE_CANDIDATES,
+    CA_STAGE_GROW,
+    CA_STAGE_CLUSTER,
+    CA_STAGE_COUNT
+};
+
+/* Returns the stage's static name ("normalize", ...), or "unknown". */
+const char *ca_stage_name(int stage);
+
+/* The findings. Every pointer is owned by the result and freed by ca_result_free. */
+struct ca_result {
+    uint32_t rows, columns; /* of the analysed image */
+    struct ca_calcification *calcifications;
+    size_t calcification_count;
+    struct ca_cluster *clusters;
+    size_t cluster_count;
+    uint32_t *labels;       /* rows * columns: 0 background, else calcification id */
+    uint8_t *breast_mask;   /* rows * columns: 1 inside the analysed breast region */
+    float *normalized;      /* rows * columns: the [0,1] image analysed (bright = dense) */
+    double breast_area_mm2;
+    uint32_t candidate_count;   /* candidates that passed the HDoG test */
+    uint32_t candidates_dropped; /* candidates lost to max_candidates (0 normally) */
+    double noise_sigma;     /* median over blocks of the finest-scale noise estimate */
+    double stage_ms[CA_STAGE_COUNT]; /* wall time per stage (not deterministic) */
+    char message[CA_MESSAGE_LEN];    /* on error: what failed, PostgreSQL style */
+};
+
+/*
+ * Analyses one image. params may be NULL for the defaults. On success returns 0 and
+ * fills *out (free with ca_result_free). On failure returns a negative enum ca_error,
+ * leaves no allocation in *out and describes the failure in out->message (when out is
+ * not NULL). Errors: CA_ERR_INVALID_ARGUMENT, CA_ERR_IMAGE_TOO_SMALL,
+ * CA_ERR_IMAGE_TOO_LARGE, CA_ERR_BAD_SPACING, CA_ERR_BAD_BITS_STORED, CA_ERR_NO_BREAST,
+ * CA_ERR_OUT_OF_MEMORY.
+ */
+int ca_analyze(const struct ca_image *image, const struct ca_params *params,
+               struct ca_result *out);
+
+/* Frees everything *result owns and zeroes it; safe on a zeroed or freed result and on
+ * NULL. */
+void ca_result_free(struct ca_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
