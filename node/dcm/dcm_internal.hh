@@ -47,6 +47,15 @@ std::string view_of(DcmItem &dataset);
 /* Image Laterality (0020,0062), else Laterality (0020,0060). */
 std::string laterality_of(DcmItem &dataset);
 
+/* Decodes one JPEG 2000 codestream (raw J2K, or a JP2 file; detected from the first
+ * bytes) of a single-component image with OpenJPEG into out[rows * columns]. Each output
+ * value is the sample's bit pattern in 16 bits (two's complement for signed samples), so
+ * the caller's Bits Stored / Pixel Representation handling applies unchanged. Returns 0,
+ * CN_DCM_EUNSUPPORTED (more than one component, precision above 16 bits) or
+ * CN_DCM_EDECODE (corrupt stream, size other than rows x columns) with why filled. */
+int decode_j2k(const uint8_t *code, size_t code_len, uint32_t rows, uint32_t columns,
+               uint16_t *out, std::string &why);
+
 } // namespace cn_dcm
 
 #endif
