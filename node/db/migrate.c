@@ -177,6 +177,10 @@ static int begin_locked(PGconn *conn, char *err, size_t err_len)
     if (rc == 0)
         rc = exec_step(conn, LOCK_SQL, 1, params, "take the migration lock", NULL, err,
                        err_len);
+    /* "already exists, skipping" notices are expected, not news to the operator. */
+    if (rc == 0)
+        rc = exec_step(conn, "SET LOCAL client_min_messages = warning", 0, NULL,
+                       "set client_min_messages", NULL, err, err_len);
     return rc;
 }
 
