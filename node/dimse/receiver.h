@@ -52,6 +52,7 @@ struct cn_dimse_receiver {
     uint8_t *command_buf;   /* grows on demand up to CN_DIMSE_COMMAND_MAX_LEN */
     size_t command_len;
     size_t command_cap;
+    int previous_without_data_set; /* the last complete command announced no data set */
     char message[CN_DIMSE_RECEIVER_MESSAGE_SIZE]; /* why the last error happened */
 };
 

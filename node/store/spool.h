@@ -27,9 +27,10 @@
  * being written. When the fill buffer reaches CN_SPOOL_BUFFER_LEN, cn_spool_write still
  * accepts the data but returns CN_SPOOL_PAUSED: the caller should stop reading its socket
  * until the drain callback runs. Data arriving while paused (what the caller had already
- * read) is accepted up to CN_SPOOL_BUFFER_MAX_LEN in total; beyond it cn_spool_write fails
- * with CN_SPOOL_ENOBUFS. Memory per spool is therefore at most
- * CN_SPOOL_BUFFER_LEN + CN_SPOOL_BUFFER_MAX_LEN. */
+ * read) is accepted up to CN_SPOOL_BUFFER_MAX_LEN in the fill buffer; beyond it
+ * cn_spool_write fails with CN_SPOOL_ENOBUFS. Buffer memory per spool is therefore at most
+ * 2 x CN_SPOOL_BUFFER_MAX_LEN whatever the object size, and 2 x CN_SPOOL_BUFFER_LEN for a
+ * caller that pauses when told. */
 #define CN_SPOOL_BUFFER_LEN (256u * 1024u)
 #define CN_SPOOL_BUFFER_MAX_LEN (4u * 1024u * 1024u)
 
