@@ -64,7 +64,9 @@ struct ca_image {
     uint32_t columns;
     uint32_t bits_stored; /* 1..16; values above 2^bits_stored - 1 are clamped */
     int monochrome1;      /* nonzero: low values are bright (inverted before use) */
-    int for_processing;   /* nonzero: raw detector data (log-transformed, inverted) */
+    int for_processing;   /* nonzero: raw detector data, linear in exposure (PS3.3
+                             Pixel Intensity Relationship LIN, sign +1): log-transformed
+                             and inverted, monochrome1 is then ignored */
     double spacing_mm[2]; /* row spacing, column spacing (PS3.3 Pixel Spacing order) */
     int has_padding;      /* nonzero: pixels equal to padding_value are not image */
     uint16_t padding_value;
@@ -87,7 +89,9 @@ struct ca_params {
     /* candidates (HDoG) */
     uint32_t scale_count;              /* 4 */
     double sigmas_mm[CA_MAX_SCALES];   /* 0.08, 0.13, 0.21, 0.34 */
-    double dog_ratio;                  /* 1.6: DoG at sigma is G(sigma) - G(ratio*sigma) */
+    double dog_ratio;                  /* 1.6: scale i responds with G(sigma_i) -
+                                          G(sigma_i+1), the last with G(sigma) -
+                                          G(ratio * sigma): a Gaussian ladder */
     double noise_block_mm;             /* 4.0: side of the blocks of the noise estimate */
     double contrast_min;               /* 5.0: DoG peak / local noise sigma to keep */
     double blob_eigen_ratio_min;       /* 0.25: |lambda_small| / |lambda_large| of the

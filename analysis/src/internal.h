@@ -1,0 +1,79 @@
+/*
+ * Internal interfaces between the stages of ca_analyze. Not installed; every function
+ * here runs on the caller's thread and keeps no state between calls.
+ */
+#ifndef CALC_INTERNAL_H
+#define CALC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calc/analysis.h"
+
+/* A rectangle of the image: columns x0..x0+width-1, rows y0..y0+height-1. */
+struct rect {
+    uint32_t x0, y0, width, height;
+};
+
+/* Writes a printf-style message into msg (CA_MESSAGE_LEN bytes) and returns code. */
+int ca_fail(char *msg, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Checks params against their documented ranges; 0 or CA_ERR_INVALID_ARGUMENT. */
+int ca_params_check(const struct ca_params *params, char *msg);
+
+/* Stage 1: stored values to [0,1] (bright = dense); valid[i] = 0 for padding. */
+/* Errors: CA_ERR_OUT_OF_MEMORY. */
+int ca_normalize(const struct ca_image *image, float *out, uint8_t *valid);
+
+/*
+ * Stage 2: the breast mask at full resolution (1 = analyse) and its area. Errors:
+ * CA_ERR_NO_BREAST, CA_ERR_OUT_OF_MEMORY (message written to msg).
+ */
+int ca_breast_mask(const float *img, const uint8_t *valid, uint32_t rows,
+                   uint32_t columns, const double spacing_mm[2],
+                   const struct ca_params *params, uint8_t *mask, double *area_mm2,
+                   char *msg);
+
+/* A DoG peak that passed the contrast and Hessian tests, in crop coordinates. */
+struct ca_candidate {
+    uint32_t x, y;
+    uint32_t scale;
+    float contrast;
+};
+
+struct ca_candidates {
+    struct ca_candidate *items;
+    size_t count, capacity;
+    uint32_t dropped;
+    double noise_sigma; /* median block noise of the finest scale */
+};
+
+/*
+ * Stage 3 on a crop (contiguous rows x columns): fills *found (free items with free)
+ * and leaves G(sigma_0) * img in fine (rows * columns floats, caller buffer). mask is
+ * the crop of the breast mask. Errors: CA_ERR_OUT_OF_MEMORY.
+ */
+int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
+                       uint32_t columns, const double spacing_mm[2],
+                       const struct ca_params *params, float *fine,
+                       struct ca_candidates *found, char *msg);
+
+/*
+ * Stage 4: region growing from the candidates on fine (the crop's finest Gaussian).
+ * Writes ids into labels (full image, stride full_columns, crop origin crop.x0/y0) and
+ * appends the accepted calcifications to *out (calcifications, calcification_count).
+ * norm is the full normalised image (for intensities). Sorts found->items.
+ */
+int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t full_columns,
+            const double spacing_mm[2], const struct ca_params *params,
+            struct ca_candidates *found, uint32_t *labels, struct ca_result *out);
+
+/* Stage 5: clusters of out->calcifications (labels full image). */
+int ca_make_clusters(const uint32_t *labels, const double spacing_mm[2],
+                     const struct ca_params *params, struct ca_result *out);
+
+/* Selection of the k-th smallest of v[0..n-1] (reorders v); n > 0, k < n. */
+float ca_select(float *v, size_t n, size_t k);
+
+#endif
