@@ -1,0 +1,299 @@
+/*
+ * Stage 4: calcification masks by region growing.
+ *
+ * Candidates are taken strongest first (contrast, then scale, row, column: a total
+ * order, so the result is deterministic). From the brightest pixel of the 3x3
+ * neighbourhood on the finest Gaussian, the region grows over 8-connected pixels above
+ * bg + grow_fraction * (peak - bg), where bg is the median of the square ring at
+ * background_scales * sigma around the seed. Growth stays in a window just larger than
+ * macro_diameter_mm and never enters another object. A region is rejected when it
+ * reaches the window border or is wider than macro_diameter_mm (macro), is smaller than
+ * min_area_mm2, or its second-moment elongation exceeds elongation_max (a vessel
+ * segment). Rejected regions stay claimed until the stage ends, so weaker candidates
+ * inside them are not grown again.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CLAIMED_REJECTED UINT32_MAX
+#define MIN_RING_RADIUS_PX 2
+#define WINDOW_EXTRA_PX 2
+/* Variance of a unit pixel's extent (1/12): keeps one-pixel-wide objects finite. */
+#define PIXEL_VARIANCE (1.0 / 12.0)
+
+static int by_strength(const void *a, const void *b)
+{
+    const struct ca_candidate *p = a, *q = b;
+    if (p->contrast != q->contrast)
+        return p->contrast > q->contrast ? -1 : 1;
+    if (p->scale != q->scale)
+        return p->scale < q->scale ? -1 : 1;
+    if (p->y != q->y)
+        return p->y < q->y ? -1 : 1;
+    return p->x < q->x ? -1 : p->x > q->x;
+}
+
+struct grower {
+    const float *fine;
+    struct rect crop;
+    uint32_t full_columns;
+    uint32_t *labels;
+    uint32_t hr, hc;          /* window half sizes */
+    uint32_t *stamp;          /* (2hr+1)(2hc+1): candidate number that visited */
+    uint32_t *region;         /* crop-linear indices of the region */
+    uint32_t *stack;
+    float *ring;
+    uint32_t *claimed;        /* full-image indices marked CLAIMED_REJECTED */
+    size_t claimed_count, claimed_capacity;
+};
+
+static uint32_t *label_at(struct grower *g, uint32_t x, uint32_t y)
+{
+    return &g->labels[(size_t)(y + g->crop.y0) * g->full_columns + x + g->crop.x0];
+}
+
+static float ring_median(struct grower *g, uint32_t sx, uint32_t sy, uint32_t rr,
+                         uint32_t rc)
+{
+    const float *f = g->fine;
+    uint32_t w = g->crop.width, h = g->crop.height;
+    int64_t x0 = (int64_t)sx - rc, x1 = (int64_t)sx + rc;
+    int64_t y0 = (int64_t)sy - rr, y1 = (int64_t)sy + rr;
+    size_t n = 0;
+    for (int64_t x = x0; x <= x1; x++) {
+        if (x < 0 || x >= w)
+            continue;
+        if (y0 >= 0)
+            g->ring[n++] = f[(size_t)y0 * w + (size_t)x];
+        if (y1 < h)
+            g->ring[n++] = f[(size_t)y1 * w + (size_t)x];
+    }
+    for (int64_t y = y0 + 1; y < y1; y++) {
+        if (y < 0 || y >= h)
+            continue;
+        if (x0 >= 0)
+            g->ring[n++] = f[(size_t)y * w + (size_t)x0];
+        if (x1 < w)
+            g->ring[n++] = f[(size_t)y * w + (size_t)x1];
+    }
+    return n ? ca_select(g->ring, n, n / 2) : f[(size_t)sy * w + sx];
+}
+
+/* Floods from (sx, sy); returns the region size; *touched is set when the region
+ * reached the window edge (it is then cut there). */
+static size_t flood(struct grower *g, uint32_t sx, uint32_t sy, float level,
+                    uint32_t visit, int *touched)
+{
+    uint32_t w = g->crop.width, h = g->crop.height, ww = 2 * g->hc + 1;
+    size_t n = 0, top = 0;
+    *touched = 0;
+    g->stack[top++] = sy * w + sx;
+    g->stamp[g->hr * ww + g->hc] = visit;
+    while (top) {
+        uint32_t i = g->stack[--top];
+        uint32_t x = i % w, y = i / w;
+        g->region[n++] = i;
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                int64_t nx = (int64_t)x + dx, ny = (int64_t)y + dy;
+                int64_t wx = nx - sx + g->hc, wy = ny - sy + g->hr;
+                if ((!dx && !dy) || nx < 0 || ny < 0 || nx >= w || ny >= h)
+                    continue;
+                size_t ni = (size_t)ny * w + (size_t)nx;
+                if (!(g->fine[ni] > level) || *label_at(g, (uint32_t)nx, (uint32_t)ny))
+                    continue;
+                if (wx <= 0 || wy <= 0 || wx >= 2 * (int64_t)g->hc ||
+                    wy >= 2 * (int64_t)g->hr) {
+                    *touched = 1;
+                    continue;
+                }
+                uint32_t *st = &g->stamp[(size_t)wy * ww + (size_t)wx];
+                if (*st == visit)
+                    continue;
+                *st = visit;
+                g->stack[top++] = (uint32_t)ni;
+            }
+    }
+    return n;
+}
+
+static int claim_rejected(struct grower *g, size_t n)
+{
+    if (g->claimed_count + n > g->claimed_capacity) {
+        size_t cap = g->claimed_capacity ? g->claimed_capacity : 4096;
+        while (cap < g->claimed_count + n)
+            cap *= 2;
+        uint32_t *p = realloc(g->claimed, cap * sizeof(uint32_t));
+        if (!p)
+            return CA_ERR_OUT_OF_MEMORY;
+        g->claimed = p;
+        g->claimed_capacity = cap;
+    }
+    uint32_t w = g->crop.width;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t x = g->region[k] % w, y = g->region[k] / w;
+        *label_at(g, x, y) = CLAIMED_REJECTED;
+        g->claimed[g->claimed_count++] =
+            (uint32_t)((size_t)(y + g->crop.y0) * g->full_columns + x + g->crop.x0);
+    }
+    return 0;
+}
+
+static int append(struct ca_result *out, size_t *capacity, const struct ca_calcification *c)
+{
+    if (out->calcification_count == *capacity) {
+        size_t cap = *capacity ? 2 * *capacity : 256;
+        struct ca_calcification *p = realloc(out->calcifications, cap * sizeof(*p));
+        if (!p)
+            return CA_ERR_OUT_OF_MEMORY;
+        out->calcifications = p;
+        *capacity = cap;
+    }
+    out->calcifications[out->calcification_count++] = *c;
+    return 0;
+}
+
+/* Measures the region; returns 1 when it is accepted as a calcification. */
+static int measure(struct grower *g, size_t n, const float *norm, const double sp[2],
+                   const struct ca_params *params, struct ca_calcification *c)
+{
+    uint32_t w = g->crop.width;
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, sum = 0, peak = 0;
+    uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t x = g->region[k] % w + g->crop.x0, y = g->region[k] / w + g->crop.y0;
+        double v = norm[(size_t)y * g->full_columns + x];
+        sx += x;
+        sy += y;
+        sxx += (double)x * x;
+        syy += (double)y * y;
+        sxy += (double)x * y;
+        sum += v;
+        peak = v > peak ? v : peak;
+        x0 = x < x0 ? x : x0;
+        x1 = x > x1 ? x : x1;
+        y0 = y < y0 ? y : y0;
+        y1 = y > y1 ? y : y1;
+    }
+    double mx = sx / n, my = sy / n;
+    /* second moments in mm^2 */
+    double vxx = (sxx / n - mx * mx + PIXEL_VARIANCE) * sp[1] * sp[1];
+    double vyy = (syy / n - my * my + PIXEL_VARIANCE) * sp[0] * sp[0];
+    double vxy = (sxy / n - mx * my) * sp[0] * sp[1];
+    double half_tr = 0.5 * (vxx + vyy);
+    double disc = sqrt(0.25 * (vxx - vyy) * (vxx - vyy) + vxy * vxy);
+    double l_small = half_tr - disc, l_large = half_tr + disc;
+    c->x_px = mx;
+    c->y_px = my;
+    c->area_px = (uint32_t)n;
+    c->area_mm2 = (double)n * sp[0] * sp[1];
+    c->bbox[0] = x0;
+    c->bbox[1] = y0;
+    c->bbox[2] = x1;
+    c->bbox[3] = y1;
+    double wmm = (x1 - x0 + 1) * sp[1], hmm = (y1 - y0 + 1) * sp[0];
+    c->diameter_mm = wmm > hmm ? wmm : hmm;
+    c->elongation = l_small > 0 ? sqrt(l_large / l_small) : INFINITY;
+    c->mean_intensity = sum / n;
+    c->peak_intensity = peak;
+    c->cluster = -1;
+    return c->diameter_mm <= params->macro_diameter_mm &&
+           c->area_mm2 >= params->min_area_mm2 && c->elongation <= params->elongation_max;
+}
+
+int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t full_columns,
+            const double spacing_mm[2], const struct ca_params *params,
+            struct ca_candidates *found, uint32_t *labels, struct ca_result *out)
+{
+    struct grower g;
+    memset(&g, 0, sizeof(g));
+    g.fine = fine;
+    g.crop = crop;
+    g.full_columns = full_columns;
+    g.labels = labels;
+    g.hr = (uint32_t)ceil(params->macro_diameter_mm / spacing_mm[0]) + WINDOW_EXTRA_PX;
+    g.hc = (uint32_t)ceil(params->macro_diameter_mm / spacing_mm[1]) + WINDOW_EXTRA_PX;
+    size_t window = (size_t)(2 * g.hr + 1) * (2 * g.hc + 1);
+    uint32_t ring_r_max = 0, ring_c_max = 0;
+    for (uint32_t s = 0; s < params->scale_count; s++) {
+        uint32_t rr = (uint32_t)lround(params->background_scales * params->sigmas_mm[s] /
+                                       spacing_mm[0]);
+        uint32_t rc = (uint32_t)lround(params->background_scales * params->sigmas_mm[s] /
+                                       spacing_mm[1]);
+        ring_r_max = rr > ring_r_max ? rr : ring_r_max;
+        ring_c_max = rc > ring_c_max ? rc : ring_c_max;
+    }
+    ring_r_max = ring_r_max < MIN_RING_RADIUS_PX ? MIN_RING_RADIUS_PX : ring_r_max;
+    ring_c_max = ring_c_max < MIN_RING_RADIUS_PX ? MIN_RING_RADIUS_PX : ring_c_max;
+    size_t ring_cap = 4 * ((size_t)ring_r_max + ring_c_max + 1);
+    g.stamp = calloc(window, sizeof(uint32_t));
+    g.region = malloc(window * sizeof(uint32_t));
+    g.stack = malloc(window * 8 * sizeof(uint32_t));
+    g.ring = malloc(ring_cap * sizeof(float));
+    size_t capacity = 0;
+    int rc = CA_ERR_OUT_OF_MEMORY;
+    if (!g.stamp || !g.region || !g.stack || !g.ring)
+        goto done;
+    qsort(found->items, found->count, sizeof(found->items[0]), by_strength);
+    rc = 0;
+    for (size_t k = 0; k < found->count && rc == 0; k++) {
+        const struct ca_candidate *cand = &found->items[k];
+        if (*label_at(&g, cand->x, cand->y))
+            continue;
+        /* seed: the brightest pixel of the 3x3 neighbourhood (first on ties) */
+        uint32_t sx = cand->x, sy = cand->y;
+        float best = fine[(size_t)sy * crop.width + sx];
+        for (uint32_t y = cand->y - 1; y <= cand->y + 1; y++)
+            for (uint32_t x = cand->x - 1; x <= cand->x + 1; x++) {
+                float v = fine[(size_t)y * crop.width + x];
+                if (v > best) {
+                    best = v;
+                    sx = x;
+                    sy = y;
+                }
+            }
+        if (*label_at(&g, sx, sy))
+            continue;
+        double sigma = params->sigmas_mm[cand->scale];
+        uint32_t rr = (uint32_t)lround(params->background_scales * sigma / spacing_mm[0]);
+        uint32_t rcol = (uint32_t)lround(params->background_scales * sigma / spacing_mm[1]);
+        rr = rr < MIN_RING_RADIUS_PX ? MIN_RING_RADIUS_PX : rr;
+        rcol = rcol < MIN_RING_RADIUS_PX ? MIN_RING_RADIUS_PX : rcol;
+        float bg = ring_median(&g, sx, sy, rr, rcol);
+        if (!(best > bg))
+            continue;
+        float level = bg + (float)params->grow_fraction * (best - bg);
+        /* candidate numbers start at 1 so a zeroed stamp is never "visited" */
+        int touched = 0;
+        size_t n = flood(&g, sx, sy, level, (uint32_t)k + 1, &touched);
+        if (touched) {
+            rc = claim_rejected(&g, n); /* wider than the window: macro */
+            continue;
+        }
+        struct ca_calcification c;
+        memset(&c, 0, sizeof(c));
+        if (!measure(&g, n, norm, spacing_mm, params, &c)) {
+            rc = claim_rejected(&g, n);
+            continue;
+        }
+        c.id = (uint32_t)out->calcification_count + 1;
+        c.scale_mm = sigma;
+        c.contrast = cand->contrast;
+        for (size_t i = 0; i < n; i++)
+            *label_at(&g, g.region[i] % crop.width, g.region[i] / crop.width) = c.id;
+        rc = append(out, &capacity, &c);
+    }
+    for (size_t i = 0; i < g.claimed_count; i++)
+        if (labels[g.claimed[i]] == CLAIMED_REJECTED)
+            labels[g.claimed[i]] = 0;
+done:
+    free(g.stamp);
+    free(g.region);
+    free(g.stack);
+    free(g.ring);
+    free(g.claimed);
+    return rc;
+}
