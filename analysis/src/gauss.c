@@ -128,7 +128,7 @@ static uint32_t sampled_kernel(double sigma, float *w, uint32_t cap)
     return radius;
 }
 
-#define SMALL_RADIUS_CAP 3
+#define SMALL_RADIUS_CAP 6
 
 static int blur_rows(const float *in, float *out, uint32_t rows, uint32_t columns,
                      double sigma)
