@@ -1,0 +1,163 @@
+/* calcnode serve: the node. Starts (or connects to) the database, applies migrations,
+ * and runs the association server on the libuv loop until SIGINT or SIGTERM. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app/commands.h"
+#include "app/dbopen.h"
+#include "app/options.h"
+#include "db/async.h"
+#include "db/catalogue.h"
+#include "serve/server.h"
+#include "util/log.h"
+
+/* How long a shutdown waits for open associations before aborting them. */
+#define SHUTDOWN_GRACE_MS 10000u
+
+static const char serve_usage[] =
+    "usage: calcnode serve [-c FILE] [options]\n"
+    "Receives DICOM (C-ECHO, C-STORE) and stores every instance durably.\n"
+    "\n"
+    "  -c, --config FILE       configuration file (default conf/calcnode.conf)\n"
+    "      --port N            DICOM port (default 11112)\n"
+    "      --listen-host ADDR  address to listen on (default 0.0.0.0)\n"
+    "      --ae-title AE       our AE title (default CALCNODE)\n"
+    "      --state-dir DIR     storage, spool and embedded database (default ./var)\n"
+    "      --database-url URL  PostgreSQL to use instead of the embedded cluster\n"
+    "      --peer AE=HOST:PORT where results for calling AE title AE go (repeatable)\n"
+    "      --workers N         analysis worker threads (default: one per core)\n"
+    "      --artim-timeout S   seconds a silent peer is waited for (default 30)\n"
+    "      --max-pdu-length N  largest PDU we accept (default 262144)\n"
+    "      --log-level LEVEL   error, warning, info or debug (default info)\n"
+    "      --sql-dir DIR       migrations (default: the source tree's sql/)\n";
+
+struct serve_state {
+    uv_loop_t *loop;
+    uv_signal_t sigint, sigterm;
+    struct cn_server *server;
+    struct cn_db_async *db;
+    int stopping;
+};
+
+static int make_dir(const char *path, char *err, size_t err_len)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "could not create directory \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int make_state_dirs(const char *state_dir, char *err, size_t err_len)
+{
+    static const char *const subdirs[] = {"spool", "store", "conflicts", "aborted", "log"};
+    if (make_dir(state_dir, err, err_len) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
+        char path[CN_CONF_PATH_SIZE + 16];
+        snprintf(path, sizeof path, "%s/%s", state_dir, subdirs[i]);
+        if (make_dir(path, err, err_len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void on_db_closed(void *user)
+{
+    struct serve_state *st = user;
+    st->db = NULL;
+    uv_close((uv_handle_t *)&st->sigint, NULL);
+    uv_close((uv_handle_t *)&st->sigterm, NULL);
+}
+
+static void on_server_stopped(void *user)
+{
+    struct serve_state *st = user;
+    st->server = NULL;
+    cn_log_info("associations closed; closing the database connection");
+    cn_db_async_close(st->db, on_db_closed, st);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    struct serve_state *st = handle->data;
+    if (st->stopping) {
+        cn_log_warning("second signal %d: aborting associations now", signum);
+        return;
+    }
+    st->stopping = 1;
+    cn_log_info("signal %d: shutting down", signum);
+    cn_server_stop(st->server, SHUTDOWN_GRACE_MS, on_server_stopped, st);
+}
+
+int cn_cmd_serve(int argc, char **argv)
+{
+    struct cn_conf conf;
+    int rc = cn_options_parse(argc, argv, serve_usage, NULL, NULL, NULL, &conf, NULL);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    cn_log_set_level((enum cn_log_level)conf.log_level);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[1024];
+    if (make_state_dirs(conf.state_dir, err, sizeof err) != 0) {
+        cn_log_error("%s", err);
+        return 1;
+    }
+    struct cn_app_db app_db;
+    if (cn_app_db_open(&app_db, conf.state_dir, conf.database_url, conf.sql_dir, 1, err,
+                       sizeof err) != 0) {
+        cn_log_error("could not open the database: %s", err);
+        return 1;
+    }
+    cn_log_info("database ready (%s)", app_db.embedded ? "embedded cluster" : "external server");
+
+    struct serve_state st = {0};
+    st.loop = uv_default_loop();
+    struct cn_db_async_options db_options = {
+        .conninfo = app_db.conninfo,
+        .prepared = cn_db_catalogue_statements,
+        .prepared_count = cn_db_catalogue_statement_count,
+    };
+    int exit_code = 1;
+    if (cn_db_async_init(st.loop, &db_options, &st.db, err, sizeof err) != 0) {
+        cn_log_error("could not start the database connection: %s", err);
+        goto out;
+    }
+    struct cn_server_config server_config = {
+        .listen_host = conf.listen_host,
+        .port = conf.port,
+        .ae_title = conf.ae_title,
+        .state_dir = conf.state_dir,
+        .max_pdu_len = conf.max_pdu_length,
+        .artim_timeout_ms = conf.artim_timeout_ms,
+        .max_associations = conf.max_associations,
+        .duplicate_policy = conf.duplicate_policy == CN_DUPLICATE_REJECT ? CN_SERVER_REJECT
+                                                                         : CN_SERVER_KEEP_FIRST,
+    };
+    if (cn_server_start(st.loop, &server_config, st.db, &st.server, err, sizeof err) != 0) {
+        cn_log_error("%s", err);
+        cn_db_async_close(st.db, NULL, NULL);
+        uv_run(st.loop, UV_RUN_DEFAULT);
+        goto out;
+    }
+    uv_signal_init(st.loop, &st.sigint);
+    uv_signal_init(st.loop, &st.sigterm);
+    st.sigint.data = &st;
+    st.sigterm.data = &st;
+    uv_signal_start(&st.sigint, on_signal, SIGINT);
+    uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+    cn_log_info("calcnode %s ready: AE %s on %s:%u, state in %s", CALCNODE_VERSION,
+                conf.ae_title, conf.listen_host, (unsigned)conf.port, conf.state_dir);
+    uv_run(st.loop, UV_RUN_DEFAULT);
+    exit_code = 0;
+out:
+    if (uv_loop_close(st.loop) != 0)
+        cn_log_warning("the event loop still had open handles at exit");
+    cn_app_db_close(&app_db);
+    cn_log_info("stopped");
+    return exit_code;
+}

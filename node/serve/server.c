@@ -1,0 +1,143 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/tcp.h"
+#include "serve/internal.h"
+#include "util/log.h"
+
+#define LISTEN_BACKLOG 128
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct cn_server *server = listener->data;
+    if (status != 0) {
+        cn_log_warning("could not accept a connection: %s", uv_strerror(status));
+        return;
+    }
+    int rc = cn_session_accept(server);
+    if (rc != 0)
+        cn_log_warning("could not accept a connection: %s", uv_strerror(rc));
+}
+
+int cn_server_start(uv_loop_t *loop, const struct cn_server_config *config,
+                    struct cn_db_async *db, struct cn_server **out, char *err, size_t err_len)
+{
+    struct cn_server *server = calloc(1, sizeof *server);
+    if (!server) {
+        snprintf(err, err_len, "out of memory");
+        return UV_ENOMEM;
+    }
+    server->loop = loop;
+    server->db = db;
+    server->config = *config;
+    snprintf(server->ae_title, sizeof server->ae_title, "%s", config->ae_title);
+    snprintf(server->listen_host, sizeof server->listen_host, "%s", config->listen_host);
+    snprintf(server->state_dir, sizeof server->state_dir, "%s", config->state_dir);
+    server->config.ae_title = server->ae_title;
+    server->config.listen_host = server->listen_host;
+    server->config.state_dir = server->state_dir;
+    cn_assoc_config_init(&server->assoc_config);
+    snprintf(server->assoc_config.ae_title, sizeof server->assoc_config.ae_title, "%s",
+             config->ae_title);
+    server->assoc_config.max_pdu_len = config->max_pdu_len;
+    server->assoc_config.artim_timeout_ms = config->artim_timeout_ms;
+    int rc = cn_tcp_listen(loop, &server->listener, config->listen_host, config->port,
+                           LISTEN_BACKLOG, on_connection);
+    if (rc != 0) {
+        snprintf(err, err_len, "could not listen on %s:%u: %s", config->listen_host,
+                 (unsigned)config->port, uv_strerror(rc));
+        if (server->listener.type == UV_TCP) {
+            /* initialised: the handle must be closed before its memory goes */
+            uv_close((uv_handle_t *)&server->listener, NULL);
+            uv_run(loop, UV_RUN_NOWAIT);
+        }
+        free(server);
+        return rc;
+    }
+    server->listener.data = server;
+    uv_timer_init(loop, &server->grace_timer);
+    server->grace_timer.data = server;
+    *out = server;
+    return 0;
+}
+
+static void maybe_finish_stop(struct cn_server *server)
+{
+    if (!server->stopping || server->sessions || !server->listener_closed ||
+        !server->grace_timer_closed)
+        return;
+    void (*done)(void *) = server->stop_done;
+    void *user = server->stop_user;
+    free(server);
+    if (done)
+        done(user);
+}
+
+static void on_grace_timer_closed(uv_handle_t *handle)
+{
+    struct cn_server *server = handle->data;
+    server->grace_timer_closed = 1;
+    maybe_finish_stop(server);
+}
+
+void cn_server_session_gone(struct cn_server *server)
+{
+    if (server->stopping && !server->sessions &&
+        !uv_is_closing((uv_handle_t *)&server->grace_timer))
+        uv_close((uv_handle_t *)&server->grace_timer, on_grace_timer_closed);
+    maybe_finish_stop(server);
+}
+
+static void on_listener_closed(uv_handle_t *handle)
+{
+    struct cn_server *server = handle->data;
+    server->listener_closed = 1;
+    maybe_finish_stop(server);
+}
+
+static void abort_all(struct cn_server *server)
+{
+    struct cn_session *s = server->sessions;
+    while (s) {
+        struct cn_session *next = s->next;
+        cn_session_abort(s);
+        s = next;
+    }
+}
+
+static void on_grace_expired(uv_timer_t *timer)
+{
+    struct cn_server *server = timer->data;
+    cn_log_warning("shutdown: aborting the associations still open");
+    abort_all(server);
+    uv_close((uv_handle_t *)&server->grace_timer, on_grace_timer_closed);
+}
+
+void cn_server_stop(struct cn_server *server, uint32_t grace_ms, void (*done)(void *user),
+                    void *user)
+{
+    if (server->stopping)
+        return;
+    server->stopping = 1;
+    server->stop_done = done;
+    server->stop_user = user;
+    uv_close((uv_handle_t *)&server->listener, on_listener_closed);
+    if (!server->sessions) {
+        uv_close((uv_handle_t *)&server->grace_timer, on_grace_timer_closed);
+        return;
+    }
+    if (grace_ms == 0) {
+        abort_all(server);
+        uv_close((uv_handle_t *)&server->grace_timer, on_grace_timer_closed);
+        return;
+    }
+    cn_log_info("shutdown: waiting up to %u ms for %u associations", grace_ms,
+                server->stats.associations_active);
+    uv_timer_start(&server->grace_timer, on_grace_expired, grace_ms, 0);
+}
+
+void cn_server_get_stats(const struct cn_server *server, struct cn_server_stats *out)
+{
+    *out = server->stats;
+}

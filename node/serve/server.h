@@ -1,0 +1,58 @@
+/* node/serve: the association server. Accepts TCP connections, runs one DICOM
+ * association per connection (node/ul), and provides the Verification and Storage
+ * services as SCP (node/dimse): C-ECHO, and C-STORE that answers Success only after the
+ * object is fsync'd under its final name (node/store) and its row committed (node/db),
+ * DESIGN.md section 4.
+ *
+ * Loop thread only. */
+#ifndef CN_SERVE_SERVER_H
+#define CN_SERVE_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct cn_db_async;
+struct cn_server;
+
+enum cn_server_duplicate_policy {
+    CN_SERVER_KEEP_FIRST = 0, /* differing bytes kept aside and recorded; Success */
+    CN_SERVER_REJECT = 1,     /* differing bytes kept aside and recorded; failure status */
+};
+
+struct cn_server_config {
+    const char *listen_host;      /* borrowed for the call */
+    uint16_t port;
+    const char *ae_title;         /* our AE title */
+    const char *state_dir;        /* where spool/, store/, conflicts/, aborted/ live */
+    uint32_t max_pdu_len;         /* our maximum length received */
+    uint32_t artim_timeout_ms;
+    uint32_t max_associations;    /* more are rejected transiently (local limit exceeded) */
+    enum cn_server_duplicate_policy duplicate_policy;
+};
+
+struct cn_server_stats {
+    uint64_t associations_accepted;
+    uint64_t associations_rejected;
+    uint64_t associations_aborted;
+    uint64_t instances_stored;     /* new instances */
+    uint64_t instances_duplicate;
+    uint64_t instances_failed;
+    uint64_t bytes_received;
+    uint32_t associations_active;
+};
+
+/* Starts listening. db is borrowed and must outlive the server. Returns 0 and the new
+ * server in *out, or a negative libuv error with err filled. */
+int cn_server_start(uv_loop_t *loop, const struct cn_server_config *config,
+                    struct cn_db_async *db, struct cn_server **out, char *err, size_t err_len);
+
+/* Stops accepting; aborts the associations still open after grace_ms (0: at once);
+ * when every association and in-flight store has finished (stores in progress are
+ * completed, never dropped), frees the server and calls done(user). */
+void cn_server_stop(struct cn_server *server, uint32_t grace_ms, void (*done)(void *user),
+                    void *user);
+
+void cn_server_get_stats(const struct cn_server *server, struct cn_server_stats *out);
+
+#endif

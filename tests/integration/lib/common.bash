@@ -1,0 +1,99 @@
+# Shared helpers of the integration tests (sourced, not run). Each test runs calcnode and
+# the real peers it needs on loopback, in a private temporary directory, and cleans up.
+# Exit 77 means skipped (ctest SKIP_RETURN_CODE), with the reason printed.
+
+set -euo pipefail
+
+CALCNODE_BIN=${CALCNODE_BIN:?CALCNODE_BIN must name the calcnode executable}
+CALCNODE_SOURCE_DIR=${CALCNODE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+CALCNODE_DATA_DIR=${CALCNODE_DATA_DIR:-$CALCNODE_SOURCE_DIR/../shared/data}
+
+TEST_TMP=$(mktemp -d /tmp/calcnode-it.XXXXXX)
+chmod 0755 "$TEST_TMP" # the embedded PostgreSQL runs as user postgres when we are root
+NODE_PID=
+CLEANUP_PIDS=()
+
+cleanup() {
+  local rc=$?
+  if [ -n "$NODE_PID" ] && kill -0 "$NODE_PID" 2>/dev/null; then
+    kill -TERM "$NODE_PID" 2>/dev/null || true
+    wait "$NODE_PID" 2>/dev/null || true
+  fi
+  for pid in "${CLEANUP_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -f "$TEST_TMP/node.log" ]; then
+    echo "---- calcnode log (last 60 lines) ----"
+    tail -n 60 "$TEST_TMP/node.log"
+  fi
+  rm -rf "$TEST_TMP"
+  exit $rc
+}
+trap cleanup EXIT
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+
+fail() {
+  echo "FAIL: $*"
+  exit 1
+}
+
+need_tool() {
+  command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"
+}
+
+need_data() {
+  [ -e "$CALCNODE_DATA_DIR/$1" ] || skip "test data $CALCNODE_DATA_DIR/$1 is absent"
+}
+
+# A free TCP port on loopback, chosen by the kernel.
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_node [extra serve options...]: starts calcnode on a free port with a fresh state
+# directory; sets NODE_PORT, NODE_STATE; waits until it answers C-ECHO.
+start_node() {
+  NODE_PORT=${NODE_PORT:-$(free_port)}
+  NODE_STATE=${NODE_STATE:-$TEST_TMP/state}
+  "$CALCNODE_BIN" serve --state-dir "$NODE_STATE" --port "$NODE_PORT" \
+    --listen-host 127.0.0.1 --ae-title CALCNODE --log-level debug "$@" \
+    >>"$TEST_TMP/node.log" 2>&1 &
+  NODE_PID=$!
+  wait_for_echo 120
+}
+
+wait_for_echo() {
+  local deadline=$((SECONDS + $1))
+  while [ $SECONDS -lt $deadline ]; do
+    if ! kill -0 "$NODE_PID" 2>/dev/null; then
+      fail "calcnode exited during start-up"
+    fi
+    if echoscu -to 2 -aec CALCNODE 127.0.0.1 "$NODE_PORT" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "calcnode did not answer C-ECHO within $1 s"
+}
+
+# stop_node: SIGTERM and wait; fails when calcnode exits non-zero.
+stop_node() {
+  kill -TERM "$NODE_PID"
+  local rc=0
+  wait "$NODE_PID" || rc=$?
+  NODE_PID=
+  [ $rc -eq 0 ] || fail "calcnode exited with status $rc"
+}
+
+calcnode_ls() {
+  "$CALCNODE_BIN" ls --state-dir "$NODE_STATE" --json "$@"
+}
+
+calcnode_status() {
+  "$CALCNODE_BIN" status --state-dir "$NODE_STATE" --json
+}
