@@ -1,0 +1,169 @@
+#include "app/analyze_output.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cn_analyze_stem(const char *path, char *buf, size_t buf_len)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(buf, buf_len, "%s", base);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf)
+        *dot = '\0';
+}
+
+static json_t *bbox_json(const uint32_t bbox[4])
+{
+    return json_pack("[iiii]", (json_int_t)bbox[0], (json_int_t)bbox[1], (json_int_t)bbox[2],
+                     (json_int_t)bbox[3]);
+}
+
+/* Rounds to 4 decimals so that findings.json is stable and readable. */
+static json_t *real4(double value)
+{
+    return json_real(round(value * 1e4) / 1e4);
+}
+
+static json_t *calcification_json(const struct ca_calcification *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(c->id));
+    json_object_set_new(o, "x", real4(c->x_px));
+    json_object_set_new(o, "y", real4(c->y_px));
+    json_object_set_new(o, "area_px", json_integer(c->area_px));
+    json_object_set_new(o, "area_mm2", real4(c->area_mm2));
+    json_object_set_new(o, "bbox", bbox_json(c->bbox));
+    json_object_set_new(o, "diameter_mm", real4(c->diameter_mm));
+    json_object_set_new(o, "elongation", real4(c->elongation));
+    json_object_set_new(o, "scale_mm", real4(c->scale_mm));
+    json_object_set_new(o, "contrast", real4(c->contrast));
+    json_object_set_new(o, "score", real4(c->contrast));
+    json_object_set_new(o, "mean_intensity", real4(c->mean_intensity));
+    json_object_set_new(o, "cluster", c->cluster >= 0 ? json_integer(c->cluster) : json_null());
+    return o;
+}
+
+static json_t *cluster_json(const struct ca_cluster *k, size_t index)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer((json_int_t)index));
+    json_object_set_new(o, "x", real4(k->x_px));
+    json_object_set_new(o, "y", real4(k->y_px));
+    json_object_set_new(o, "bbox", bbox_json(k->bbox));
+    json_object_set_new(o, "count", json_integer(k->count));
+    json_object_set_new(o, "area_mm2", real4(k->area_mm2));
+    json_object_set_new(o, "rule_tong", json_boolean(k->rule_tong));
+    json_object_set_new(o, "rule_birads", json_boolean(k->rule_birads));
+    json_t *members = json_array();
+    for (uint32_t i = 0; i < k->count; i++)
+        json_array_append_new(members, json_integer((json_int_t)k->members[i] + 1));
+    json_object_set_new(o, "members", members);
+    json_object_set_new(o, "score", json_null());
+    json_object_set_new(o, "category", json_null());
+    return o;
+}
+
+json_t *cn_analyze_image_json(const struct cn_analyze_record *record)
+{
+    const struct ca_result *r = record->result;
+    const struct cn_dcm_image *img = record->image;
+    json_t *o = json_object();
+    json_object_set_new(o, "source", json_string(record->source));
+    const struct cn_dcm_header *h = record->header;
+    json_object_set_new(o, "sop_instance_uid", h ? json_string(h->sop_instance_uid) : json_null());
+    json_object_set_new(o, "study_instance_uid",
+                        h ? json_string(h->study_instance_uid) : json_null());
+    json_object_set_new(o, "rows", json_integer(img->rows));
+    json_object_set_new(o, "columns", json_integer(img->columns));
+    json_object_set_new(o, "pixel_spacing_mm", json_pack("[ff]", img->pixel_spacing_mm[0],
+                                                         img->pixel_spacing_mm[1]));
+    json_object_set_new(o, "laterality", json_string(img->image_laterality));
+    json_object_set_new(o, "view", json_string(img->view_position));
+    json_object_set_new(o, "breast_area_mm2", real4(r->breast_area_mm2));
+    json_object_set_new(o, "noise_sigma", json_real(r->noise_sigma));
+    json_object_set_new(o, "candidates", json_integer(r->candidate_count));
+    json_t *calcs = json_array();
+    for (size_t i = 0; i < r->calcification_count; i++)
+        json_array_append_new(calcs, calcification_json(&r->calcifications[i]));
+    json_object_set_new(o, "calcifications", calcs);
+    json_t *clusters = json_array();
+    for (size_t i = 0; i < r->cluster_count; i++)
+        json_array_append_new(clusters, cluster_json(&r->clusters[i], i));
+    json_object_set_new(o, "clusters", clusters);
+    json_object_set_new(o, "decode_ms", json_real(round(record->decode_ms * 10) / 10));
+    json_object_set_new(o, "analysis_ms", json_real(round(record->analysis_ms * 10) / 10));
+    return o;
+}
+
+static int write_file_atomically(const char *path, const void *data, size_t len, char *err,
+                                 size_t err_len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        snprintf(err, err_len, "could not create \"%s\": %s", tmp, strerror(errno));
+        return -1;
+    }
+    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, err_len, "could not write \"%s\": %s", path, strerror(ok ? errno : saved));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int cn_analyze_write_findings(const char *output_dir, json_t *images, char *err,
+                              size_t err_len)
+{
+    json_t *root = json_pack("{sO}", "images", images);
+    char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    json_decref(root);
+    if (!text) {
+        snprintf(err, err_len, "could not encode findings.json");
+        return -1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/findings.json", output_dir);
+    size_t len = strlen(text);
+    text[len] = '\0';
+    int rc = write_file_atomically(path, text, len, err, err_len);
+    free(text);
+    return rc;
+}
+
+int cn_analyze_write_mask(const char *output_dir, const struct cn_analyze_record *record,
+                          char *err, size_t err_len)
+{
+    const struct ca_result *r = record->result;
+    char stem[1024], path[4096];
+    cn_analyze_stem(record->source, stem, sizeof stem);
+    snprintf(path, sizeof path, "%s/%s.mask.pgm", output_dir, stem);
+    char head[64];
+    int head_len = snprintf(head, sizeof head, "P5\n%u %u\n65535\n", r->columns, r->rows);
+    size_t pixels = (size_t)r->rows * r->columns;
+    size_t len = (size_t)head_len + 2 * pixels;
+    uint8_t *buf = malloc(len);
+    if (!buf) {
+        snprintf(err, err_len, "out of memory writing \"%s\"", path);
+        return -1;
+    }
+    memcpy(buf, head, (size_t)head_len);
+    uint8_t *p = buf + head_len;
+    for (size_t i = 0; i < pixels; i++) {
+        uint32_t v = r->labels[i] > 65535u ? 65535u : r->labels[i];
+        p[2 * i] = (uint8_t)(v >> 8); /* PGM: most significant byte first */
+        p[2 * i + 1] = (uint8_t)(v & 0xff);
+    }
+    int rc = write_file_atomically(path, buf, len, err, err_len);
+    free(buf);
+    return rc;
+}

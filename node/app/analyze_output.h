@@ -1,0 +1,42 @@
+/* What `calcnode analyze` writes for one analysed image: its record in findings.json,
+ * an optional label mask (PGM), and its DICOM Segmentation. Main thread. */
+#ifndef CN_APP_ANALYZE_OUTPUT_H
+#define CN_APP_ANALYZE_OUTPUT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "calc/analysis.h"
+#include "dcm/dcm.h"
+
+struct cn_analyze_record {
+    const char *source;                 /* input path as given */
+    const struct cn_dcm_header *header; /* NULL for PGM input */
+    const struct cn_dcm_image *image;
+    const struct ca_result *result;
+    double decode_ms, analysis_ms;
+};
+
+/* The findings.json object of one image (a new reference). Coordinates are pixel
+ * coordinates of the input image: x column, y row. */
+json_t *cn_analyze_image_json(const struct cn_analyze_record *record);
+
+/* Writes OUTDIR/findings.json = {"images": images} atomically (temporary file, fsync,
+ * rename). Returns 0 or -1 with err filled. */
+int cn_analyze_write_findings(const char *output_dir, json_t *images, char *err,
+                              size_t err_len);
+
+/* Writes OUTDIR/<stem>.mask.pgm: 16-bit PGM, 0 background, k = calcification k (capped
+ * at 65535). Returns 0 or -1 with err filled. */
+int cn_analyze_write_mask(const char *output_dir, const struct cn_analyze_record *record,
+                          char *err, size_t err_len);
+
+/* Writes OUTDIR/<stem>.seg.dcm, the binary Segmentation of the calcifications.
+ * Returns 0 or -1 with err filled. */
+int cn_analyze_write_seg(const char *output_dir, const struct cn_analyze_record *record,
+                         char *err, size_t err_len);
+
+/* The file name of path without folders and without its last extension, into buf. */
+void cn_analyze_stem(const char *path, char *buf, size_t buf_len);
+
+#endif
