@@ -1,0 +1,335 @@
+/*
+ * ca_analyze on synthetic images with known answers: a noisy breast with Gaussian blobs
+ * of 0.2-0.6 mm at known places, a vessel-like line, a 3 mm disc; determinism; bad
+ * input.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "calc/analysis.h"
+
+#define ROWS 600
+#define COLUMNS 500
+#define SPACING_MM 0.1
+#define MAX_VALUE 4095.0
+
+static uint32_t rng_state;
+
+static double uniform(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (rng_state >> 8) / 16777216.0;
+}
+
+/* Approximately normal: the sum of four uniforms, scaled to unit variance. */
+static double gaussian(void)
+{
+    return (uniform() + uniform() + uniform() + uniform() - 2.0) * sqrt(3.0);
+}
+
+struct blob {
+    double x_mm, y_mm, diameter_mm;
+};
+
+/* A breast (half ellipse against the left border) of mean 0.45 with noise 0.008 and a
+ * low-frequency texture, background 0.03; returns a double canvas. */
+static double *breast_canvas(void)
+{
+    double *v = malloc((size_t)ROWS * COLUMNS * sizeof(double));
+    rng_state = 12345;
+    for (uint32_t y = 0; y < ROWS; y++)
+        for (uint32_t x = 0; x < COLUMNS; x++) {
+            double ex = x / 420.0, ey = (y - ROWS / 2.0) / 280.0;
+            int inside = ex * ex + ey * ey < 1.0;
+            double tex = 0.03 * sin(x * 0.021) * cos(y * 0.017);
+            v[(size_t)y * COLUMNS + x] =
+                inside ? 0.45 + tex + 0.008 * gaussian() : 0.03 + 0.004 * gaussian();
+        }
+    return v;
+}
+
+static void add_blob(double *v, struct blob b, double amplitude)
+{
+    double s_px = b.diameter_mm / 2.5 / SPACING_MM;
+    double cx = b.x_mm / SPACING_MM, cy = b.y_mm / SPACING_MM;
+    for (int y = (int)(cy - 5 * s_px) - 1; y <= (int)(cy + 5 * s_px) + 1; y++)
+        for (int x = (int)(cx - 5 * s_px) - 1; x <= (int)(cx + 5 * s_px) + 1; x++) {
+            if (x < 0 || y < 0 || x >= COLUMNS || y >= ROWS)
+                continue;
+            double r2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+            v[(size_t)y * COLUMNS + x] += amplitude * exp(-r2 / (2 * s_px * s_px));
+        }
+}
+
+static uint16_t *to_pixels(const double *v)
+{
+    uint16_t *p = malloc((size_t)ROWS * COLUMNS * sizeof(uint16_t));
+    for (size_t i = 0; i < (size_t)ROWS * COLUMNS; i++) {
+        double s = v[i] < 0 ? 0 : (v[i] > 1 ? 1 : v[i]);
+        p[i] = (uint16_t)lround(s * MAX_VALUE);
+    }
+    return p;
+}
+
+static struct ca_image image_of(const uint16_t *pixels)
+{
+    struct ca_image im;
+    memset(&im, 0, sizeof(im));
+    im.pixels = pixels;
+    im.rows = ROWS;
+    im.columns = COLUMNS;
+    im.bits_stored = 12;
+    im.spacing_mm[0] = im.spacing_mm[1] = SPACING_MM;
+    return im;
+}
+
+static double distance_mm(const struct ca_calcification *c, double x_mm, double y_mm)
+{
+    double dx = c->x_px * SPACING_MM - x_mm, dy = c->y_px * SPACING_MM - y_mm;
+    return sqrt(dx * dx + dy * dy);
+}
+
+static const struct blob blobs[] = {
+    /* a group of six, 1.2 mm apart: one cluster by both rules */
+    {15.0, 25.0, 0.3}, {16.2, 25.0, 0.4}, {17.4, 25.0, 0.3},
+    {15.0, 26.2, 0.5}, {16.2, 26.2, 0.3}, {17.4, 26.2, 0.4},
+    /* isolated ones of 0.2-0.6 mm */
+    {10.0, 40.0, 0.2}, {25.0, 35.0, 0.6}, {30.0, 18.0, 0.45}, {8.0, 15.0, 0.35},
+};
+#define BLOB_COUNT (sizeof(blobs) / sizeof(blobs[0]))
+#define BLOB_AMPLITUDE 0.12
+
+static void test_analyze_finds_every_blob_and_nothing_far_from_them(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    for (size_t b = 0; b < BLOB_COUNT; b++)
+        add_blob(v, blobs[b], BLOB_AMPLITUDE);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, NULL, &r), 0);
+    print_message("%zu calcifications, %zu clusters, %u candidates, noise %.5f\n",
+                  r.calcification_count, r.cluster_count, r.candidate_count, r.noise_sigma);
+    for (size_t b = 0; b < BLOB_COUNT; b++) {
+        int found = 0;
+        for (size_t i = 0; i < r.calcification_count; i++)
+            found |= distance_mm(&r.calcifications[i], blobs[b].x_mm, blobs[b].y_mm) < 0.3;
+        if (!found)
+            print_message("blob %zu at %.1f,%.1f not found\n", b, blobs[b].x_mm, blobs[b].y_mm);
+        assert_true(found);
+    }
+    for (size_t i = 0; i < r.calcification_count; i++) {
+        double nearest = INFINITY;
+        for (size_t b = 0; b < BLOB_COUNT; b++) {
+            double d = distance_mm(&r.calcifications[i], blobs[b].x_mm, blobs[b].y_mm);
+            nearest = d < nearest ? d : nearest;
+        }
+        if (nearest >= 1.0)
+            print_message("false positive at %.1f,%.1f contrast %.1f\n",
+                          r.calcifications[i].x_px * SPACING_MM,
+                          r.calcifications[i].y_px * SPACING_MM, r.calcifications[i].contrast);
+        assert_true(nearest < 1.0);
+        /* labels agree with the records */
+        const struct ca_calcification *c = &r.calcifications[i];
+        assert_int_equal(c->id, i + 1);
+        uint32_t count = 0;
+        for (uint32_t y = c->bbox[1]; y <= c->bbox[3]; y++)
+            for (uint32_t x = c->bbox[0]; x <= c->bbox[2]; x++)
+                count += r.labels[(size_t)y * COLUMNS + x] == c->id;
+        assert_int_equal(count, c->area_px);
+        assert_true(c->diameter_mm <= 1.0);
+    }
+    /* the group of six is one cluster by both rules; the isolated blobs are in none */
+    assert_int_equal(r.cluster_count, 1);
+    assert_true(r.clusters[0].rule_tong && r.clusters[0].rule_birads);
+    assert_true(r.clusters[0].count >= 6);
+    assert_true(fabs(r.clusters[0].x_px * SPACING_MM - 16.2) < 0.5);
+    assert_true(fabs(r.clusters[0].y_px * SPACING_MM - 25.6) < 0.5);
+    for (uint32_t k = 0; k < r.clusters[0].count; k++)
+        assert_int_equal(r.calcifications[r.clusters[0].members[k]].cluster, 0);
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
+static void test_analyze_rejects_a_thin_bright_line(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    /* a vessel 0.3 mm wide (Gaussian profile) running diagonally across the breast */
+    double s_px = 0.3 / 2.5 / SPACING_MM;
+    for (uint32_t y = 0; y < ROWS; y++)
+        for (uint32_t x = 0; x < COLUMNS; x++) {
+            double d = (0.8 * x - 0.6 * y + 120.0);
+            v[(size_t)y * COLUMNS + x] += BLOB_AMPLITUDE * exp(-d * d / (2 * s_px * s_px));
+        }
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, NULL, &r), 0);
+    size_t on_line = 0;
+    for (size_t i = 0; i < r.calcification_count; i++) {
+        double d = fabs(0.8 * r.calcifications[i].x_px - 0.6 * r.calcifications[i].y_px + 120.0);
+        on_line += d < 5.0;
+    }
+    print_message("%zu calcifications, %zu on the line\n", r.calcification_count, on_line);
+    assert_int_equal(on_line, 0);
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
+static void test_analyze_rejects_a_3_mm_disc_as_macro(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    double cx = 200, cy = 300, radius = 15; /* 1.5 mm */
+    for (uint32_t y = 0; y < ROWS; y++)
+        for (uint32_t x = 0; x < COLUMNS; x++)
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= radius * radius)
+                v[(size_t)y * COLUMNS + x] += BLOB_AMPLITUDE;
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, NULL, &r), 0);
+    size_t near = 0;
+    for (size_t i = 0; i < r.calcification_count; i++) {
+        double dx = r.calcifications[i].x_px - cx, dy = r.calcifications[i].y_px - cy;
+        near += sqrt(dx * dx + dy * dy) < radius + 10;
+    }
+    print_message("%zu calcifications, %zu at the disc\n", r.calcification_count, near);
+    assert_int_equal(near, 0);
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
+static void test_analyze_is_deterministic(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    for (size_t b = 0; b < BLOB_COUNT; b++)
+        add_blob(v, blobs[b], BLOB_AMPLITUDE);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_result a, b;
+    assert_int_equal(ca_analyze(&im, NULL, &a), 0);
+    assert_int_equal(ca_analyze(&im, NULL, &b), 0);
+    assert_int_equal(a.calcification_count, b.calcification_count);
+    assert_int_equal(a.cluster_count, b.cluster_count);
+    assert_memory_equal(a.calcifications, b.calcifications,
+                        a.calcification_count * sizeof(a.calcifications[0]));
+    assert_memory_equal(a.labels, b.labels, (size_t)ROWS * COLUMNS * sizeof(uint32_t));
+    assert_memory_equal(a.breast_mask, b.breast_mask, (size_t)ROWS * COLUMNS);
+    for (size_t c = 0; c < a.cluster_count; c++) {
+        assert_int_equal(a.clusters[c].count, b.clusters[c].count);
+        assert_memory_equal(a.clusters[c].members, b.clusters[c].members,
+                            a.clusters[c].count * sizeof(uint32_t));
+    }
+    ca_result_free(&a);
+    ca_result_free(&b);
+    ca_result_free(&b);
+    free(px);
+    free(v);
+}
+
+static void test_analyze_reports_bad_input_with_error_codes(void **state)
+{
+    (void)state;
+    uint16_t *px = calloc((size_t)ROWS * COLUMNS, sizeof(uint16_t));
+    struct ca_image im = image_of(px);
+    struct ca_result r;
+    assert_int_equal(ca_analyze(NULL, NULL, &r), CA_ERR_INVALID_ARGUMENT);
+    assert_int_equal(ca_analyze(&im, NULL, NULL), CA_ERR_INVALID_ARGUMENT);
+
+    struct ca_image bad = im;
+    bad.rows = 1;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_IMAGE_TOO_SMALL);
+    assert_true(strlen(r.message) > 0);
+    assert_null(r.labels);
+    bad = im;
+    bad.columns = 0;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_IMAGE_TOO_SMALL);
+    bad = im;
+    bad.rows = CA_MAX_DIMENSION_PX + 1;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_IMAGE_TOO_LARGE);
+    bad = im;
+    bad.spacing_mm[1] = 0.0;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_BAD_SPACING);
+    bad.spacing_mm[1] = -0.1;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_BAD_SPACING);
+    bad.spacing_mm[1] = NAN;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_BAD_SPACING);
+    bad = im;
+    bad.bits_stored = 17;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_BAD_BITS_STORED);
+    bad.bits_stored = 0;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_BAD_BITS_STORED);
+    bad = im;
+    bad.pixels = NULL;
+    assert_int_equal(ca_analyze(&bad, NULL, &r), CA_ERR_INVALID_ARGUMENT);
+
+    /* uniform image: no breast */
+    assert_int_equal(ca_analyze(&im, NULL, &r), CA_ERR_NO_BREAST);
+    assert_non_null(strstr(r.message, "no breast"));
+    assert_null(r.labels);
+    /* everything padding: no breast */
+    im.has_padding = 1;
+    assert_int_equal(ca_analyze(&im, NULL, &r), CA_ERR_NO_BREAST);
+
+    struct ca_params p;
+    ca_params_default(&p);
+    p.scale_count = 0;
+    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
+    ca_params_default(&p);
+    p.sigmas_mm[2] = p.sigmas_mm[1];
+    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
+    assert_string_equal(ca_strerror(CA_ERR_NO_BREAST), "no breast found");
+    assert_string_equal(ca_strerror(12345), "unknown error");
+    free(px);
+}
+
+static void test_analyze_inverts_monochrome1_to_the_same_findings(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    for (size_t b = 0; b < BLOB_COUNT; b++)
+        add_blob(v, blobs[b], BLOB_AMPLITUDE);
+    uint16_t *px = to_pixels(v);
+    uint16_t *inv = malloc((size_t)ROWS * COLUMNS * sizeof(uint16_t));
+    for (size_t i = 0; i < (size_t)ROWS * COLUMNS; i++)
+        inv[i] = (uint16_t)(MAX_VALUE - px[i]);
+    struct ca_image im = image_of(px), im1 = image_of(inv);
+    im1.monochrome1 = 1;
+    struct ca_result a, b;
+    assert_int_equal(ca_analyze(&im, NULL, &a), 0);
+    assert_int_equal(ca_analyze(&im1, NULL, &b), 0);
+    assert_int_equal(a.calcification_count, b.calcification_count);
+    assert_memory_equal(a.labels, b.labels, (size_t)ROWS * COLUMNS * sizeof(uint32_t));
+    ca_result_free(&a);
+    ca_result_free(&b);
+    free(px);
+    free(inv);
+    free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_analyze_finds_every_blob_and_nothing_far_from_them),
+        cmocka_unit_test(test_analyze_rejects_a_thin_bright_line),
+        cmocka_unit_test(test_analyze_rejects_a_3_mm_disc_as_macro),
+        cmocka_unit_test(test_analyze_is_deterministic),
+        cmocka_unit_test(test_analyze_reports_bad_input_with_error_codes),
+        cmocka_unit_test(test_analyze_inverts_monochrome1_to_the_same_findings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
