@@ -97,3 +97,36 @@ calcnode_ls() {
 calcnode_status() {
   "$CALCNODE_BIN" status --state-dir "$NODE_STATE" --json
 }
+
+# start_orthanc: a private Orthanc (Debian package) with its DICOM and HTTP ports on free
+# ports, knowing calcnode as modality "calcnode". Sets ORTHANC_DICOM_PORT, ORTHANC_URL.
+start_orthanc() {
+  command -v Orthanc >/dev/null 2>&1 || skip "Orthanc is not installed"
+  ORTHANC_DICOM_PORT=$(free_port)
+  local http_port
+  http_port=$(free_port)
+  ORTHANC_URL="http://127.0.0.1:$http_port"
+  mkdir -p "$TEST_TMP/orthanc/db"
+  cat >"$TEST_TMP/orthanc/orthanc.json" <<JSON
+{
+  "Name": "calcnode-test-pacs",
+  "StorageDirectory": "$TEST_TMP/orthanc/db",
+  "IndexDirectory": "$TEST_TMP/orthanc/db",
+  "DicomAet": "ORTHANC",
+  "DicomPort": $ORTHANC_DICOM_PORT,
+  "HttpPort": $http_port,
+  "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false,
+  "DicomCheckCalledAet": false,
+  "Plugins": [],
+  "DicomModalities": { "calcnode": [ "CALCNODE", "127.0.0.1", ${NODE_PORT:-11112} ] }
+}
+JSON
+  Orthanc "$TEST_TMP/orthanc/orthanc.json" >"$TEST_TMP/orthanc/orthanc.log" 2>&1 &
+  CLEANUP_PIDS+=($!)
+  local deadline=$((SECONDS + 60))
+  until curl -sf "$ORTHANC_URL/system" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || { tail -20 "$TEST_TMP/orthanc/orthanc.log"; fail "Orthanc did not start"; }
+    sleep 0.2
+  done
+}
