@@ -4,13 +4,15 @@
  * Candidates are taken strongest first (contrast, then scale, row, column: a total
  * order, so the result is deterministic). From the brightest pixel of the 3x3
  * neighbourhood on the finest Gaussian, the region grows over 8-connected pixels above
- * bg + grow_fraction * (peak - bg), where bg is the median of the square ring at
+ * bg + grow_fraction * (peak - bg), where bg is the lower quartile of the square ring at
  * background_scales * sigma around the seed. Growth stays in a window just larger than
- * macro_diameter_mm and never enters another object. A region is rejected when it
+ * macro_diameter_mm and never enters another object. Grown first from the level of the
+ * wider surroundings (the ring at the window edge), a region that reaches the window
+ * border is part of a larger object and rejected. A region is rejected when it
  * reaches the window border or is wider than macro_diameter_mm (macro), is smaller than
  * min_area_mm2, or its second-moment elongation exceeds elongation_max (a vessel
  * segment). Rejected regions stay claimed until the stage ends, so weaker candidates
- * inside them are not grown again.
+ * inside them are not grown again, and a region reaching one is rejected with it.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +22,10 @@
 
 #define CLAIMED_REJECTED UINT32_MAX
 #define MIN_RING_RADIUS_PX 2
+/* The background is the lower quartile of the ring, not its median: near the rim of a
+ * larger bright object half the ring lies outside it, and growing from the darker
+ * side's level floods the object, which the macro test then rejects. */
+#define BACKGROUND_QUANTILE 0.25
 #define WINDOW_EXTRA_PX 2
 /* Variance of a unit pixel's extent (1/12): keeps one-pixel-wide objects finite. */
 #define PIXEL_VARIANCE (1.0 / 12.0)
@@ -55,7 +61,7 @@ static uint32_t *label_at(struct grower *g, uint32_t x, uint32_t y)
     return &g->labels[(size_t)(y + g->crop.y0) * g->full_columns + x + g->crop.x0];
 }
 
-static float ring_median(struct grower *g, uint32_t sx, uint32_t sy, uint32_t rr,
+static float ring_background(struct grower *g, uint32_t sx, uint32_t sy, uint32_t rr,
                          uint32_t rc)
 {
     const float *f = g->fine;
@@ -79,11 +85,12 @@ static float ring_median(struct grower *g, uint32_t sx, uint32_t sy, uint32_t rr
         if (x1 < w)
             g->ring[n++] = f[(size_t)y * w + (size_t)x1];
     }
-    return n ? ca_select(g->ring, n, n / 2) : f[(size_t)sy * w + sx];
+    return n ? ca_select(g->ring, n, (size_t)(BACKGROUND_QUANTILE * (double)(n - 1)))
+             : f[(size_t)sy * w + sx];
 }
 
 /* Floods from (sx, sy); returns the region size; *touched is set when the region
- * reached the window edge (it is then cut there). */
+ * reached the window edge (it is then cut there) or a rejected object. */
 static size_t flood(struct grower *g, uint32_t sx, uint32_t sy, float level,
                     uint32_t visit, int *touched)
 {
@@ -103,7 +110,12 @@ static size_t flood(struct grower *g, uint32_t sx, uint32_t sy, float level,
                 if ((!dx && !dy) || nx < 0 || ny < 0 || nx >= w || ny >= h)
                     continue;
                 size_t ni = (size_t)ny * w + (size_t)nx;
-                if (!(g->fine[ni] > level) || *label_at(g, (uint32_t)nx, (uint32_t)ny))
+                if (!(g->fine[ni] > level))
+                    continue;
+                uint32_t other = *label_at(g, (uint32_t)nx, (uint32_t)ny);
+                if (other == CLAIMED_REJECTED)
+                    *touched = 1; /* joins an object already rejected */
+                if (other)
                     continue;
                 if (wx <= 0 || wy <= 0 || wx >= 2 * (int64_t)g->hc ||
                     wy >= 2 * (int64_t)g->hr) {
@@ -228,6 +240,8 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
     }
     ring_r_max = ring_r_max < MIN_RING_RADIUS_PX ? MIN_RING_RADIUS_PX : ring_r_max;
     ring_c_max = ring_c_max < MIN_RING_RADIUS_PX ? MIN_RING_RADIUS_PX : ring_c_max;
+    ring_r_max = g.hr > ring_r_max ? g.hr : ring_r_max;
+    ring_c_max = g.hc > ring_c_max ? g.hc : ring_c_max;
     size_t ring_cap = 4 * ((size_t)ring_r_max + ring_c_max + 1);
     g.stamp = calloc(window, sizeof(uint32_t));
     g.region = malloc(window * sizeof(uint32_t));
@@ -262,13 +276,26 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
         uint32_t rcol = (uint32_t)lround(params->background_scales * sigma / spacing_mm[1]);
         rr = rr < MIN_RING_RADIUS_PX ? MIN_RING_RADIUS_PX : rr;
         rcol = rcol < MIN_RING_RADIUS_PX ? MIN_RING_RADIUS_PX : rcol;
-        float bg = ring_median(&g, sx, sy, rr, rcol);
+        float bg = ring_background(&g, sx, sy, rr, rcol);
         if (!(best > bg))
             continue;
-        float level = bg + (float)params->grow_fraction * (best - bg);
-        /* candidate numbers start at 1 so a zeroed stamp is never "visited" */
+        /* context: from the level of the wider surroundings (the ring at the window
+           edge) the object must still stay inside the window, else it is part of
+           something larger than a calcification */
         int touched = 0;
-        size_t n = flood(&g, sx, sy, level, (uint32_t)k + 1, &touched);
+        size_t n;
+        float wide = ring_background(&g, sx, sy, g.hr - 1, g.hc - 1);
+        if (wide < bg) {
+            float wide_level = wide + (float)params->grow_fraction * (best - wide);
+            n = flood(&g, sx, sy, wide_level, 2 * (uint32_t)k + 1, &touched);
+            if (touched) {
+                rc = claim_rejected(&g, n);
+                continue;
+            }
+        }
+        float level = bg + (float)params->grow_fraction * (best - bg);
+        /* visit stamps start at 1 so a zeroed stamp is never "visited" */
+        n = flood(&g, sx, sy, level, 2 * (uint32_t)k + 2, &touched);
         if (touched) {
             rc = claim_rejected(&g, n); /* wider than the window: macro */
             continue;

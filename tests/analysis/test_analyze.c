@@ -204,6 +204,9 @@ static void test_analyze_rejects_a_3_mm_disc_as_macro(void **state)
     for (size_t i = 0; i < r.calcification_count; i++) {
         double dx = r.calcifications[i].x_px - cx, dy = r.calcifications[i].y_px - cy;
         near += sqrt(dx * dx + dy * dy) < radius + 10;
+        print_message("at %.1f px from the centre: contrast %.1f, scale %.2f mm, area %u px\n",
+                      sqrt(dx * dx + dy * dy), r.calcifications[i].contrast,
+                      r.calcifications[i].scale_mm, r.calcifications[i].area_px);
     }
     print_message("%zu calcifications, %zu at the disc\n", r.calcification_count, near);
     assert_int_equal(near, 0);
