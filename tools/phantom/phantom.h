@@ -9,7 +9,8 @@
  * mask; the truth record lists each calcification and cluster measured on that mask.
  *
  * Deterministic: the same parameters (seed included) give the same bytes on every run
- * and machine (own PRNG, no global state; IEEE double arithmetic in a fixed order).
+ * (own PRNG, no global state, a fixed order of IEEE double arithmetic); across machines
+ * too as long as the C library's exp/log/cos/sqrt round alike (glibc on x86-64 does).
  * Functions are reentrant; any thread may call them on distinct objects. */
 #ifndef CN_PHANTOM_PHANTOM_H
 #define CN_PHANTOM_PHANTOM_H
