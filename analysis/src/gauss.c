@@ -20,7 +20,7 @@
 
 #include "calc/analysis.h"
 
-#define ROW_LANES 8
+#define ROW_LANES 16
 #define COL_LANES 64
 /* Tail length in sigmas: the backward start then errs by less than 1e-6 of the range. */
 #define TAIL_SIGMAS 6.0
@@ -147,12 +147,15 @@ static int blur_rows(const float *in, float *out, uint32_t rows, uint32_t column
                 pad[(size_t)columns + r + i] = src[columns - 1];
             }
             memcpy(pad + r, src, (size_t)columns * sizeof(float));
-            for (uint32_t x = 0; x < columns; x++) {
-                const float *c = pad + r + x;
-                float s = w[0] * c[0];
-                for (uint32_t i = 1; i <= r; i++)
-                    s += w[i] * (c[i] + c[-(int32_t)i]);
-                dst[x] = s;
+            /* taps outer, pixels inner: the inner loop vectorises */
+            const float *c = pad + r;
+            for (uint32_t x = 0; x < columns; x++)
+                dst[x] = w[0] * c[x];
+            for (uint32_t i = 1; i <= r; i++) {
+                const float *lo = c - i, *hi = c + i;
+                float wi = w[i];
+                for (uint32_t x = 0; x < columns; x++)
+                    dst[x] += wi * (lo[x] + hi[x]);
             }
         }
         free(pad);
@@ -190,12 +193,32 @@ static int blur_columns(const float *in, float *out, uint32_t rows, uint32_t col
     if (sigma < CA_GAUSS_IIR_MIN_SIGMA_PX) {
         float w[SMALL_RADIUS_CAP + 1];
         uint32_t r = sampled_kernel(sigma, w, SMALL_RADIUS_CAP);
-        /* ring of the last 2r+1 input rows, so in and out may be the same buffer */
+        const float *rowp[2 * SMALL_RADIUS_CAP + 1];
+        if (in != out) {
+            for (uint32_t y = 0; y < rows; y++) {
+                for (int32_t d = -(int32_t)r; d <= (int32_t)r; d++) {
+                    int64_t sy = (int64_t)y + d;
+                    sy = sy < 0 ? 0 : (sy >= (int64_t)rows ? (int64_t)rows - 1 : sy);
+                    rowp[d + r] = in + (size_t)sy * columns;
+                }
+                float *dst = out + (size_t)y * columns;
+                const float *mid = rowp[r];
+                for (uint32_t x = 0; x < columns; x++)
+                    dst[x] = w[0] * mid[x];
+                for (uint32_t i = 1; i <= r; i++) {
+                    const float *lo = rowp[r - i], *hi = rowp[r + i];
+                    float wi = w[i];
+                    for (uint32_t x = 0; x < columns; x++)
+                        dst[x] += wi * (lo[x] + hi[x]);
+                }
+            }
+            return 0;
+        }
+        /* in place: a ring of the last 2r+1 input rows */
         size_t ring_rows = 2 * (size_t)r + 1;
         float *ring = malloc(ring_rows * columns * sizeof(float));
         if (!ring)
             return CA_ERR_OUT_OF_MEMORY;
-        const float *rowp[2 * SMALL_RADIUS_CAP + 1];
         /* fill the ring with input rows -r..r (clamped), then slide */
         for (uint32_t i = 0; i < ring_rows; i++) {
             int64_t sy = (int64_t)i - r;
@@ -211,11 +234,16 @@ static int blur_columns(const float *in, float *out, uint32_t rows, uint32_t col
             for (int32_t d = -(int32_t)r; d <= (int32_t)r; d++)
                 rowp[d + r] = ring + (size_t)(((int64_t)y + d + r) % (int64_t)ring_rows) * columns;
             float *dst = out + (size_t)y * columns;
-            for (uint32_t x = 0; x < columns; x++) {
-                float s = w[0] * rowp[r][x];
-                for (uint32_t i = 1; i <= r; i++)
-                    s += w[i] * (rowp[r + i][x] + rowp[r - i][x]);
-                dst[x] = s;
+            {
+                const float *mid = rowp[r];
+                for (uint32_t x = 0; x < columns; x++)
+                    dst[x] = w[0] * mid[x];
+            }
+            for (uint32_t i = 1; i <= r; i++) {
+                const float *lo = rowp[r - i], *hi = rowp[r + i];
+                float wi = w[i];
+                for (uint32_t x = 0; x < columns; x++)
+                    dst[x] += wi * (lo[x] + hi[x]);
             }
             /* input row y - r is no longer needed: load row y + r + 1 into its slot */
             int64_t ny = (int64_t)y + r + 1;
@@ -252,15 +280,16 @@ int ca_gauss_blur(const float *in, float *out, uint32_t rows, uint32_t columns,
     if (!in || !out || rows == 0 || columns == 0 || !isfinite(sigma_row_px) ||
         !isfinite(sigma_col_px) || sigma_row_px < 0.0 || sigma_col_px < 0.0)
         return CA_ERR_INVALID_ARGUMENT;
+    /* columns first: from a separate input the small-kernel pass reads it directly */
     const float *src = in;
-    if (sigma_col_px > 0.0) {
-        int rc = blur_rows(src, out, rows, columns, sigma_col_px);
+    if (sigma_row_px > 0.0) {
+        int rc = blur_columns(src, out, rows, columns, sigma_row_px);
         if (rc < 0)
             return rc;
         src = out;
     }
-    if (sigma_row_px > 0.0) {
-        int rc = blur_columns(src, out, rows, columns, sigma_row_px);
+    if (sigma_col_px > 0.0) {
+        int rc = blur_rows(src, out, rows, columns, sigma_col_px);
         if (rc < 0)
             return rc;
         src = out;
