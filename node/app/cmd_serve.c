@@ -73,12 +73,24 @@ static void on_db_closed(void *user)
     uv_close((uv_handle_t *)&st->sigterm, NULL);
 }
 
+/* Requests are answered in order: when this one completes, every earlier one (the last
+ * association and instance rows) has been committed, and the connection can close. */
+static void on_database_drained(const PGresult *res, const char *error, void *user)
+{
+    (void)res;
+    struct serve_state *st = user;
+    if (error)
+        cn_log_warning("while draining the database queue: %s", error);
+    cn_db_async_close(st->db, on_db_closed, st);
+}
+
 static void on_server_stopped(void *user)
 {
     struct serve_state *st = user;
     st->server = NULL;
     cn_log_info("associations closed; closing the database connection");
-    cn_db_async_close(st->db, on_db_closed, st);
+    if (cn_db_async_query(st->db, "SELECT 1", 0, NULL, on_database_drained, st) != 0)
+        cn_db_async_close(st->db, on_db_closed, st);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)

@@ -374,8 +374,10 @@ int cn_session_accept(struct cn_server *server)
 
 void cn_session_abort(struct cn_session *s)
 {
-    if (s->assoc && cn_assoc_abort(s->assoc, 0) == 0)
-        return;
+    /* Send A-ABORT, then close without waiting for the peer (PS3.8 9.2.2 AA-1 would
+     * wait in Sta13 for it): a shutdown must not depend on the peer. */
+    if (s->assoc)
+        cn_assoc_abort(s->assoc, 0);
     if (s->conn)
-        cn_tcp_close(s->conn, 0);
+        cn_tcp_close(s->conn, 1);
 }

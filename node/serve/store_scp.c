@@ -357,6 +357,9 @@ static int on_data_complete(void *user, uint8_t pc_id)
     struct cn_session *s = user;
     struct cn_store_op *op = s->receiving;
     s->receiving = NULL;
+    /* A spool that asked for a pause will not call back once finishing: the next
+     * message (or the release request) must still be read. */
+    cn_session_resume_reading(s);
     if (!op)
         return 0;
     if (op->spool)

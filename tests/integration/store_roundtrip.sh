@@ -25,7 +25,8 @@ encode be 12 dcmconv +tb
 encode implicit 13 dcmconv +ti
 encode deflated 14 dcmconv +td
 encode jpeg_lossless 15 dcmcjpeg +e1
-encode jpeg_sv1 16 dcmcjpeg +ee
+encode jpeg_extended 16 dcmcjpeg +ee
+encode jpeg_ls 18 dcmcjpls
 encode rle 17 dcmcrle
 files=("$images"/*/*.dcm)
 
@@ -36,7 +37,9 @@ if [ -d "$CALCNODE_DATA_DIR/mg" ]; then
     [ -f "$CALCNODE_DATA_DIR/mg/$f" ] && real+=("$CALCNODE_DATA_DIR/mg/$f")
   done
   # explicit VR big endian dose SRs and the rest of sr/ and seg/
+  # (Label Map Segmentation is newer than DCMTK 3.6.7's storescu, which refuses it)
   for f in "$CALCNODE_DATA_DIR"/sr/*.dcm "$CALCNODE_DATA_DIR"/seg/*.dcm; do
+    case "$f" in *LabelMapSEG*|*labelmap*) continue ;; esac
     [ -f "$f" ] && real+=("$f")
   done
 else
@@ -48,15 +51,10 @@ echo "sending ${#all[@]} files (${#real[@]} real)"
 start_node
 echoscu -aec CALCNODE 127.0.0.1 "$NODE_PORT" || fail "C-ECHO failed"
 
-send_all() {
-  # -R: propose only the contexts the files need; +sd none; one association
-  storescu -R -aec CALCNODE -aet STORESCU 127.0.0.1 "$NODE_PORT" "${all[@]}" \
-    >"$TEST_TMP/storescu.log" 2>&1 || { cat "$TEST_TMP/storescu.log"; fail "storescu failed"; }
-}
-send_all
-send_all
+send_files STORESCU "${all[@]}"
+send_files STORESCU "${all[@]}"
 
-unique=$(for f in "${all[@]}"; do dcmdump +P 0008,0018 "$f" | sed 's/.*\[\(.*\)\].*/\1/'; done | sort -u | wc -l)
+unique=$(for f in "${all[@]}"; do dcmdump -q -Un +P 0008,0018 "$f" | sed 's/.*\[\(.*\)\].*/\1/'; done | sort -u | wc -l)
 calcnode_ls >"$TEST_TMP/ls.json"
 stored=$(wc -l <"$TEST_TMP/ls.json")
 [ "$stored" -eq "$unique" ] || fail "expected $unique instances, catalogue has $stored"

@@ -130,3 +130,40 @@ JSON
     sleep 0.2
   done
 }
+
+# The storescu option that proposes transfer syntax $1 (storescu proposes the
+# uncompressed ones by default and one compressed syntax per option).
+storescu_ts_option() {
+  case "$1" in
+    1.2.840.10008.1.2.1.99) echo -xd ;;
+    1.2.840.10008.1.2.4.50) echo -xy ;;
+    1.2.840.10008.1.2.4.51) echo -xx ;;
+    1.2.840.10008.1.2.4.57|1.2.840.10008.1.2.4.70) echo -xs ;;
+    1.2.840.10008.1.2.4.80) echo -xt ;;
+    1.2.840.10008.1.2.4.81) echo -xu ;;
+    1.2.840.10008.1.2.4.90) echo -xv ;;
+    1.2.840.10008.1.2.4.91) echo -xw ;;
+    1.2.840.10008.1.2.5) echo -xr ;;
+    *) echo -x= ;;
+  esac
+}
+
+# send_files AET FILES...: storescu -R, one association per transfer syntax group, each
+# file sent in the transfer syntax it is stored in.
+send_files() {
+  local aet=$1
+  shift
+  declare -A groups=()
+  local f ts
+  for f in "$@"; do
+    ts=$(dcmdump -q -Un +P 0002,0010 "$f" | sed -n 's/.*\[\(.*\)\].*/\1/p' | head -n 1)
+    groups[$ts]+="$f"$'\n'
+  done
+  for ts in "${!groups[@]}"; do
+    local list=()
+    mapfile -t list < <(printf '%s' "${groups[$ts]}")
+    storescu -R "$(storescu_ts_option "$ts")" -aec CALCNODE -aet "$aet" 127.0.0.1 "$NODE_PORT" \
+      "${list[@]}" >>"$TEST_TMP/storescu.log" 2>&1 \
+      || { tail -20 "$TEST_TMP/storescu.log"; fail "storescu failed for transfer syntax $ts"; }
+  done
+}
