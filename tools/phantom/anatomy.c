@@ -22,13 +22,20 @@
 
 void scene_outline(const struct scene *s, double x, double y, double *rho, double *skin_px)
 {
-    double ax = fabs(x) / s->depth_px;
     double ay = (y - s->yc_px) / s->half_h_px;
-    double ax_p = pow(ax, s->shape_p);
+    double ax_p, gx;
+    long xi = (long)x;
+    if (s->col_axp && (double)xi == x && xi >= 0 && xi < (long)s->cols) {
+        ax_p = s->col_axp[xi];
+        gx = s->col_gx[xi];
+    } else {
+        double ax = fabs(x) / s->depth_px;
+        ax_p = pow(ax, s->shape_p);
+        gx = ax > 0 ? s->shape_p * ax_p / ax / s->depth_px : 0.0;
+    }
     double r2 = ax_p + ay * ay;
     *rho = sqrt(r2);
     /* first-order distance to the level set r2 = 1: (1 - r2) / |grad r2| */
-    double gx = ax > 0 ? s->shape_p * ax_p / ax / s->depth_px : 0.0;
     double gy = 2.0 * ay / s->half_h_px;
     double g = sqrt(gx * gx + gy * gy);
     double big = (double)s->rows + (double)s->cols;
@@ -41,6 +48,11 @@ double scene_thickness(const struct scene *s, double x, double y)
 {
     double rho, d;
     scene_outline(s, x, y, &rho, &d);
+    return scene_thickness_at(s, rho, d);
+}
+
+double scene_thickness_at(const struct scene *s, double rho, double d)
+{
     if (rho >= 1.0 || d <= 0)
         return 0.0;
     if (d >= s->falloff_px)
@@ -100,6 +112,11 @@ void scene_geometry(struct scene *s, struct cn_rng *rng)
     s->falloff_px = cn_rng_range(rng, FALLOFF_MIN_MM, FALLOFF_MAX_MM) * s->px_mm;
     s->skin_px = fmax(1.0, cn_rng_range(rng, SKIN_MIN_MM, SKIN_MAX_MM) * s->px_mm);
     s->density = cn_rng_range(rng, 0.2, 0.8);
+    for (uint32_t x = 0; s->col_axp && x < s->cols; x++) {
+        double ax = x / s->depth_px;
+        s->col_axp[x] = pow(ax, s->shape_p);
+        s->col_gx[x] = ax > 0 ? s->shape_p * s->col_axp[x] / ax / s->depth_px : 0.0;
+    }
 }
 
 void scene_draw_segment(struct scene *s, float *layer, double ax, double ay, double bx,

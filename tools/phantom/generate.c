@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Intensities as fractions of full scale (For Presentation, after display processing). */
+/* Intensities as fractions of full scale (For Presentation, after display processing,
+ * which equalises the periphery: tissue signal scales with sqrt(thickness)). */
 #define AIR_LEVEL 0.03
 #define FAT_LEVEL 0.36
 #define DENSE_LEVEL 0.72
@@ -16,7 +17,6 @@
 #define SKIN_CONTRAST 0.05
 #define TEXTURE_GAIN 0.28       /* glandular fraction per unit texture */
 #define STRAND_GAIN 0.035
-#define PROCESSING_GAMMA 0.5    /* peripheral equalisation: thickness^gamma */
 #define TEXTURE_MIN_SCALE_MM 0.2
 #define TEXTURE_MAX_SCALE_MM 25.0
 #define BETA_MIN 2.6
@@ -117,7 +117,7 @@ static void compose_tissue(struct scene *s)
             size_t i = (size_t)y * s->cols + x;
             double rho, skin;
             scene_outline(s, x, y, &rho, &skin);
-            double t = scene_thickness(s, x, y);
+            double t = scene_thickness_at(s, rho, skin);
             if (t <= 0) {
                 s->img[i] = (float)AIR_LEVEL;
                 s->breast[i] = 0;
@@ -130,7 +130,7 @@ static void compose_tissue(struct scene *s)
             double tissue = FAT_LEVEL + (DENSE_LEVEL - FAT_LEVEL) * g;
             double pect = scene_pectoral(s, x, y);
             tissue = (1.0 - pect) * tissue + pect * (PECTORAL_LEVEL + 0.04 * tex);
-            double v = AIR_LEVEL + pow(t, PROCESSING_GAMMA) * (tissue - AIR_LEVEL);
+            double v = AIR_LEVEL + sqrt(t) * (tissue - AIR_LEVEL);
             if (skin < s->skin_px)
                 v += SKIN_CONTRAST * sin(M_PI * skin / s->skin_px);
             s->img[i] = (float)v;
@@ -147,7 +147,7 @@ static void add_layer(struct scene *s, double gain, int weight_by_envelope)
             size_t i = (size_t)y * s->cols + x;
             if (s->aux[i] == 0.0f || s->breast[i] == 0)
                 continue;
-            double w = pow(scene_thickness(s, x, y), PROCESSING_GAMMA) *
+            double w = sqrt(scene_thickness(s, x, y)) *
                        (1.0 - scene_pectoral(s, x, y));
             if (weight_by_envelope)
                 w *= 0.4 + 0.6 * scene_envelope(s, x, y);
@@ -319,6 +319,8 @@ static void scene_free(struct scene *s)
     free(s->breast);
     free(s->calcs);
     free(s->clusters);
+    free(s->col_axp);
+    free(s->col_gx);
 }
 
 void cn_phantom_image_free(struct cn_phantom_image *img)
@@ -351,8 +353,10 @@ int cn_phantom_generate(const struct cn_phantom_params *params, struct cn_phanto
     s.aux = malloc(full * sizeof *s.aux);
     s.mask = calloc(full, sizeof *s.mask);
     s.breast = calloc(full, 1);
+    s.col_axp = malloc(s.cols * sizeof *s.col_axp);
+    s.col_gx = malloc(s.cols * sizeof *s.col_gx);
     struct cn_rng rng;
-    int rc = s.img && s.aux && s.mask && s.breast ? 0 : -2;
+    int rc = s.img && s.aux && s.mask && s.breast && s.col_axp && s.col_gx ? 0 : -2;
 
     if (rc == 0) {
         cn_rng_seed(&rng, params->seed, STREAM_GEOMETRY);

@@ -58,6 +58,8 @@ struct scene {
     double skin_px;      /* skin line width */
     double pect_top_px, pect_side_px; /* MLO pectoral triangle legs; 0 for CC */
     double density;      /* 0..1 overall glandular density of this breast */
+    double *col_axp, *col_gx; /* per column: |x / depth|^shape_p and its gradient term,
+                                 filled by scene_geometry when allocated (speed only) */
     double beta;
     float *img;          /* rows * cols working intensities */
     float *aux;          /* rows * cols scratch: texture, then strands/vessels layer */
@@ -77,6 +79,8 @@ struct scene {
 void scene_outline(const struct scene *s, double x, double y, double *rho, double *skin_px);
 /* Compressed thickness 0..1 at (x, y); 0 outside the breast. */
 double scene_thickness(const struct scene *s, double x, double y);
+/* The same from scene_outline's results. */
+double scene_thickness_at(const struct scene *s, double rho, double skin_px);
 /* 0..1 weight of the pectoral muscle at (x, y) (soft edge); 0 for CC. */
 double scene_pectoral(const struct scene *s, double x, double y);
 /* Glandular envelope 0..1: where dense tissue concentrates. */
