@@ -8,7 +8,7 @@ NODE_PORT=$(free_port)
 start_node
 start_orthanc
 
-/usr/bin/python3 "$(dirname "$0")/lib/make_images.py" "$TEST_TMP/study" 4 --seed 21 >/dev/null
+"$CALCNODE_SOURCE_DIR/tools/make-test-images" "$TEST_TMP/study" 4 --seed 21 >/dev/null
 for f in "$TEST_TMP"/study/*.dcm; do
   curl -sf -X POST "$ORTHANC_URL/instances" --data-binary "@$f" >/dev/null || fail "upload of $f to Orthanc failed"
 done

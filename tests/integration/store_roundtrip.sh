@@ -9,12 +9,12 @@ need_tool dcmconv
 need_tool dcmcjpeg
 
 images=$TEST_TMP/images
-/usr/bin/python3 "$(dirname "$0")/lib/make_images.py" "$images/le" 6 --seed 11 >/dev/null
+"$CALCNODE_SOURCE_DIR/tools/make-test-images" "$images/le" 6 --seed 11 >/dev/null
 # The same pixels in other encodings, as separate instances (new SOP Instance UIDs).
 encode() { # encode NAME SEED tool args...
   local name=$1 seed=$2
   shift 2
-  /usr/bin/python3 "$(dirname "$0")/lib/make_images.py" "$images/src_$name" 2 --seed "$seed" >/dev/null
+  "$CALCNODE_SOURCE_DIR/tools/make-test-images" "$images/src_$name" 2 --seed "$seed" >/dev/null
   mkdir -p "$images/$name"
   for f in "$images/src_$name"/*.dcm; do
     "$@" "$f" "$images/$name/$(basename "$f")"
