@@ -59,6 +59,7 @@ struct cn_store_op {
     uint16_t failure_status;      /* set when the operation failed before completion */
     char error_comment[65];
     int responded;
+    uint64_t data_complete_ns, spool_done_ns; /* uv_hrtime, for the log */
     struct cn_store_op *next_waiting;          /* session's waiting_for_id list */
     struct catalogue_request *pending_catalogue; /* while waiting for the association id */
 };

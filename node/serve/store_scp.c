@@ -91,9 +91,13 @@ static void on_catalogued(int status, const struct cn_db_store_outcome *outcome,
     if (outcome->is_new) {
         s->instances_stored++;
         s->server->stats.instances_stored++;
-        cn_log_info("[assoc %llu] stored %s from %s (%llu bytes, %s)", (unsigned long long)s->id,
-                    op->sop_instance_uid, s->calling_ae,
-                    (unsigned long long)req->result.size_len, op->transfer_syntax_uid);
+        uint64_t now = uv_hrtime();
+        cn_log_info("[assoc %llu] stored %s from %s (%llu bytes, %s; durable in %.1f ms, "
+                    "catalogued in %.1f ms)",
+                    (unsigned long long)s->id, op->sop_instance_uid, s->calling_ae,
+                    (unsigned long long)req->result.size_len, op->transfer_syntax_uid,
+                    (double)(op->spool_done_ns - op->data_complete_ns) / 1e6,
+                    (double)(now - op->spool_done_ns) / 1e6);
     } else {
         s->server->stats.instances_duplicate++;
         cn_log_info("[assoc %llu] %s from %s already stored", (unsigned long long)s->id,
@@ -172,6 +176,7 @@ static void on_spool_done(struct cn_spool *spool, void *user, const struct cn_sp
     struct cn_store_op *op = user;
     struct cn_session *s = op->session;
     op->spool = NULL;
+    op->spool_done_ns = uv_hrtime();
     switch (result->outcome) {
     case CN_SPOOL_STORED:
     case CN_SPOOL_DUPLICATE: {
@@ -362,6 +367,7 @@ static int on_data_complete(void *user, uint8_t pc_id)
     cn_session_resume_reading(s);
     if (!op)
         return 0;
+    op->data_complete_ns = uv_hrtime();
     if (op->spool)
         cn_spool_finish(op->spool, op->sop_class_uid, op->sop_instance_uid, on_spool_done);
     else
