@@ -59,6 +59,18 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
     for (size_t i = 0; extra && extra[i].name && count < MAX_OPTIONS - 1; i++)
         all[count++] = extra[i];
     memset(&all[count], 0, sizeof all[count]);
+    /* short options: -c, -h, and every command option whose code is a letter */
+    char shorts[2 * MAX_OPTIONS + 8] = "c:h";
+    size_t shorts_len = strlen(shorts);
+    for (size_t i = 0; extra && extra[i].name; i++) {
+        int c = extra[i].val;
+        if (c > 0 && c < 128 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+            shorts[shorts_len++] = (char)c;
+            if (extra[i].has_arg == required_argument)
+                shorts[shorts_len++] = ':';
+        }
+    }
+    shorts[shorts_len] = '\0';
 
     cn_conf_defaults(conf);
     const char *config_path = CN_CONF_DEFAULT_PATH;
@@ -66,7 +78,7 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
     opterr = 0;
     optind = 1;
     int code;
-    while ((code = getopt_long(argc, argv, "c:h", all, NULL)) != -1) {
+    while ((code = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
         if (code == CN_OPT_CONFIG) {
             config_path = optarg;
             config_required = 1;
@@ -80,7 +92,7 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
 
     opterr = 1;
     optind = 1;
-    while ((code = getopt_long(argc, argv, "c:h", all, NULL)) != -1) {
+    while ((code = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
         int rc = 0;
         switch (code) {
         case CN_OPT_CONFIG:
