@@ -1,0 +1,90 @@
+/*
+ * Internal interfaces of ca_features_compute (calc/features.h states the definitions).
+ * Not installed; every function runs on the caller's thread and keeps no state.
+ */
+#ifndef CALC_FEATURES_INTERNAL_H
+#define CALC_FEATURES_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calc/analysis.h"
+
+/* Number of first-order statistics (calc/features.h CA_FIRST_ORDER order). */
+#define CA_FIRST_ORDER_COUNT 9
+/* Number of graph metrics (calc/features.h CA_TOPOLOGY order). */
+#define CA_GRAPH_METRIC_COUNT 8
+
+/* A point in the plane: x along a row (columns), y along a column (rows). */
+struct ca_pt {
+    double x, y;
+};
+
+/* The shape of one object, as scikit-image regionprops measures it (pixel units) plus
+ * the minimum bounding rectangle in mm. hull_mm and border_xy are owned by the shape
+ * (ca_shape_release). */
+struct ca_shape {
+    uint32_t area_px;
+    uint32_t bbox_area_px;
+    uint32_t convex_area_px;
+    double row_px, col_px;       /* centroid in image coordinates */
+    double perimeter_px;
+    double l1, l2;               /* inertia tensor eigenvalues, l1 >= l2 >= 0 */
+    double mbr_long_mm, mbr_short_mm, mbr_area_mm2;
+    struct ca_pt *hull_mm;       /* convex hull of the pixel corners, mm, image frame */
+    size_t hull_count;
+    uint32_t *border_xy;         /* x, y pairs of the pixels with a 4-neighbour outside */
+    size_t border_count;
+};
+
+/*
+ * Measures the object given by mask (width * height bytes, nonzero = object, the
+ * object's bounding box, origin x0, y0 in the image). spacing_mm as struct ca_image.
+ * Errors: CA_ERR_INVALID_ARGUMENT (empty mask), CA_ERR_OUT_OF_MEMORY; on error nothing
+ * is left allocated.
+ */
+int ca_shape_measure(const uint8_t *mask, uint32_t width, uint32_t height, uint32_t x0,
+                     uint32_t y0, const double spacing_mm[2], struct ca_shape *out);
+
+/* Frees what *shape owns; safe on a zeroed shape. */
+void ca_shape_release(struct ca_shape *shape);
+
+/*
+ * Convex hull of p[0..n-1] by the monotone chain: reorders p, leaves the vertices
+ * counter-clockwise (in a y-up frame) in p[0..k-1] without collinear points and returns
+ * k (n when n < 3). Exact for coordinates that are small integers or half-integers.
+ */
+size_t ca_hull(struct ca_pt *p, size_t n);
+
+/* Area of a simple polygon (shoelace), >= 0. */
+double ca_polygon_area(const struct ca_pt *p, size_t n);
+
+/* pyradiomics first-order statistics of v[0..n-1] (reorders v) into out (calc/features.h
+ * order); all zero when n is 0. */
+void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT]);
+
+/* The tissue around a set of calcification pixels. */
+struct ca_ring {
+    double density_8;   /* mean of the CA_FEATURES_DENSITY_8_MM ring */
+    double density_32;  /* mean of the CA_FEATURES_DENSITY_32_MM ring (when asked) */
+    double stats[CA_FIRST_ORDER_COUNT]; /* of the CA_FEATURES_RING_MM ring */
+};
+
+/*
+ * Measures the rings around the pixels p with labels[p] in the set: is_member[id] != 0
+ * (is_member has calcification_count + 1 entries, index 0 unused), within the image box
+ * x0..x1, y0..y1 inclusive that holds all of them. with_32 nonzero: also density_32.
+ * Errors: CA_ERR_OUT_OF_MEMORY.
+ */
+int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
+                    const uint8_t *is_member, const uint32_t box[4], int with_32,
+                    struct ca_ring *out);
+
+/*
+ * Graph metrics of the undirected graph with n nodes and adjacency matrix adj (n * n,
+ * symmetric, zero diagonal) into out (calc/features.h CA_TOPOLOGY order). n 0 gives all
+ * zero. Errors: CA_ERR_OUT_OF_MEMORY.
+ */
+int ca_graph_metrics(const uint8_t *adj, size_t n, double out[CA_GRAPH_METRIC_COUNT]);
+
+#endif
