@@ -11,8 +11,9 @@
 
 #include "features_internal.h"
 
-/* Relative slack of the fixed size bins and of the topology link distance, so that a
- * value equal to an edge in exact arithmetic falls on the documented side. */
+/* Relative slack of the fixed bins and of the topology link distance, so that a value
+ * equal to an edge in exact arithmetic (a 5 x 2 rectangle's length ratio 2.5) falls on
+ * the documented side whatever the rounding. */
 #define EDGE_SLACK 1e-9
 /* Centroid coordinates whose spread is below this fraction of their magnitude do not
  * vary (the correlation is then 0, not the ratio of two rounding errors). */
@@ -57,8 +58,7 @@ static const struct {
     int calc, cluster_low;
     double edge1, edge2;
 } bins[] = {
-    {CA_CF_CALC_MEAN, CA_KF_DENSITY_BIN_LOW, CA_FEATURES_DENSITY_EDGE1,
-     CA_FEATURES_DENSITY_EDGE2},
+    {CA_CF_CALC_MEAN, CA_KF_DENSITY_BIN_LOW, CA_FEATURES_DENSITY_EDGE1, CA_FEATURES_DENSITY_EDGE2},
     {CA_CF_PERIMETER_MM, CA_KF_PERIMETER_BIN_LOW, CA_FEATURES_PERIMETER_EDGE1_MM,
      CA_FEATURES_PERIMETER_EDGE2_MM},
     {CA_CF_ROUNDNESS, CA_KF_ROUNDNESS_BIN_LOW, CA_FEATURES_ROUNDNESS_EDGE1,
@@ -89,8 +89,8 @@ static int check_result(const struct ca_result *r)
 {
     if (r->calcification_count == 0)
         return 0;
-    if (!r->calcifications || !r->labels || !r->normalized || !r->breast_mask ||
-        r->rows == 0 || r->columns == 0 || (r->cluster_count && !r->clusters))
+    if (!r->calcifications || !r->labels || !r->normalized || !r->breast_mask || r->rows == 0 ||
+        r->columns == 0 || (r->cluster_count && !r->clusters))
         return CA_ERR_INVALID_ARGUMENT;
     for (size_t i = 0; i < r->calcification_count; i++) {
         const uint32_t *b = r->calcifications[i].bbox;
@@ -145,9 +145,9 @@ static int measure_pixels(struct work *w, size_t i)
                 w->values[n] = r->normalized[img];
             n += in;
         }
-    rc = n == c->area_px ? ca_shape_measure(mask, bw, bh, c->bbox[0], c->bbox[1], w->sp,
-                                            &w->shapes[i])
-                         : CA_ERR_INVALID_ARGUMENT;
+    rc = n == c->area_px
+             ? ca_shape_measure(mask, bw, bh, c->bbox[0], c->bbox[1], w->sp, &w->shapes[i])
+             : CA_ERR_INVALID_ARGUMENT;
     free(mask);
     return rc;
 }
@@ -228,10 +228,9 @@ static int topology(struct work *w, const struct ca_cluster *c, double *f)
         d2[i * n + i] = INFINITY;
         for (size_t j = i + 1; j < n; j++) {
             uint32_t a = c->members[i], b = c->members[j];
-            d2[i * n + j] = d2[j * n + i] =
-                min_distance_sq(&w->shapes[a], &w->shapes[b], w->r->calcifications[a].bbox,
-                                w->r->calcifications[b].bbox, w->sp,
-                                widest * widest * (1.0 + EDGE_SLACK));
+            d2[i * n + j] = d2[j * n + i] = min_distance_sq(
+                &w->shapes[a], &w->shapes[b], w->r->calcifications[a].bbox,
+                w->r->calcifications[b].bbox, w->sp, widest * widest * (1.0 + EDGE_SLACK));
         }
     }
     int rc = 0;
@@ -270,7 +269,8 @@ static void member_statistics(struct work *w, const struct ca_cluster *c, double
     for (size_t b = 0; b < sizeof(bins) / sizeof(bins[0]); b++)
         for (size_t m = 0; m < n; m++) {
             double v = calc[c->members[m] * CA_CALC_FEATURE_COUNT + bins[b].calc];
-            f[bins[b].cluster_low + (v < bins[b].edge1 ? 0 : v < bins[b].edge2 ? 1 : 2)] += 1.0;
+            double e1 = bins[b].edge1 * (1.0 - EDGE_SLACK), e2 = bins[b].edge2 * (1.0 - EDGE_SLACK);
+            f[bins[b].cluster_low + (v < e1 ? 0 : v < e2 ? 1 : 2)] += 1.0;
         }
     double density = 0.0, area_sum = 0.0;
     for (size_t m = 0; m < n; m++) {
@@ -311,13 +311,11 @@ static void member_statistics(struct work *w, const struct ca_cluster *c, double
     flat = flat * flat * (double)n;
     f[CA_KF_CENTROID_XY_CORRELATION] =
         n >= 2 && sxx > flat && syy > flat ? sxy / sqrt(sxx * syy) : 0.0;
-    f[CA_KF_MEAN_PAIRWISE_DISTANCE_MM] =
-        n >= 2 ? dist / ((double)n * (double)(n - 1) / 2.0) : 0.0;
+    f[CA_KF_MEAN_PAIRWISE_DISTANCE_MM] = n >= 2 ? dist / ((double)n * (double)(n - 1) / 2.0) : 0.0;
 }
 
 /* Pixels of all members: first-order statistics and the convex hull area. */
-static int member_pixels(struct work *w, const struct ca_cluster *c, double *f,
-                         uint32_t box[4])
+static int member_pixels(struct work *w, const struct ca_cluster *c, double *f, uint32_t box[4])
 {
     const struct ca_result *r = w->r;
     size_t total = 0, corners = 0;

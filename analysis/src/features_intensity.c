@@ -121,8 +121,7 @@ static void dt_1d(const double *f, size_t n, double w2, double *d, size_t *v, do
 }
 
 /* Squared distance in mm2 from every window pixel to the nearest object pixel. */
-static int distance_sq(const uint8_t *obj, uint32_t w, uint32_t h, const double sp[2],
-                       double *d2)
+static int distance_sq(const uint8_t *obj, uint32_t w, uint32_t h, const double sp[2], double *d2)
 {
     size_t len = (w > h ? w : h);
     double *f = malloc(len * sizeof(double)), *d = malloc(len * sizeof(double));
@@ -161,9 +160,8 @@ static int distance_sq(const uint8_t *obj, uint32_t w, uint32_t h, const double 
     return 0;
 }
 
-int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
-                    const uint8_t *is_member, const uint32_t box[4], int with_32,
-                    struct ca_ring *out)
+int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2], const uint8_t *is_member,
+                    const uint32_t box[4], int with_32, struct ca_ring *out)
 {
     *out = (struct ca_ring){0};
     double reach_mm = with_32 ? CA_FEATURES_DENSITY_32_MM : CA_FEATURES_RING_MM;

@@ -27,13 +27,13 @@ struct ca_shape {
     uint32_t area_px;
     uint32_t bbox_area_px;
     uint32_t convex_area_px;
-    double row_px, col_px;       /* centroid in image coordinates */
+    double row_px, col_px; /* centroid in image coordinates */
     double perimeter_px;
-    double l1, l2;               /* inertia tensor eigenvalues, l1 >= l2 >= 0 */
+    double l1, l2; /* inertia tensor eigenvalues, l1 >= l2 >= 0 */
     double mbr_long_mm, mbr_short_mm, mbr_area_mm2;
-    struct ca_pt *hull_mm;       /* convex hull of the pixel corners, mm, image frame */
+    struct ca_pt *hull_mm; /* convex hull of the pixel corners, mm, image frame */
     size_t hull_count;
-    uint32_t *border_xy;         /* x, y pairs of the pixels with a 4-neighbour outside */
+    uint32_t *border_xy; /* x, y pairs of the pixels with a 4-neighbour outside */
     size_t border_count;
 };
 
@@ -43,8 +43,8 @@ struct ca_shape {
  * Errors: CA_ERR_INVALID_ARGUMENT (empty mask), CA_ERR_OUT_OF_MEMORY; on error nothing
  * is left allocated.
  */
-int ca_shape_measure(const uint8_t *mask, uint32_t width, uint32_t height, uint32_t x0,
-                     uint32_t y0, const double spacing_mm[2], struct ca_shape *out);
+int ca_shape_measure(const uint8_t *mask, uint32_t width, uint32_t height, uint32_t x0, uint32_t y0,
+                     const double spacing_mm[2], struct ca_shape *out);
 
 /* Frees what *shape owns; safe on a zeroed shape. */
 void ca_shape_release(struct ca_shape *shape);
@@ -65,8 +65,8 @@ void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT]);
 
 /* The tissue around a set of calcification pixels. */
 struct ca_ring {
-    double density_8;   /* mean of the CA_FEATURES_DENSITY_8_MM ring */
-    double density_32;  /* mean of the CA_FEATURES_DENSITY_32_MM ring (when asked) */
+    double density_8;  /* mean of the CA_FEATURES_DENSITY_8_MM ring */
+    double density_32; /* mean of the CA_FEATURES_DENSITY_32_MM ring (when asked) */
     double stats[CA_FIRST_ORDER_COUNT]; /* of the CA_FEATURES_RING_MM ring */
 };
 
@@ -76,9 +76,8 @@ struct ca_ring {
  * x0..x1, y0..y1 inclusive that holds all of them. with_32 nonzero: also density_32.
  * Errors: CA_ERR_OUT_OF_MEMORY.
  */
-int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
-                    const uint8_t *is_member, const uint32_t box[4], int with_32,
-                    struct ca_ring *out);
+int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2], const uint8_t *is_member,
+                    const uint32_t box[4], int with_32, struct ca_ring *out);
 
 /*
  * Graph metrics of the undirected graph with n nodes and adjacency matrix adj (n * n,

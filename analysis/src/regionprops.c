@@ -156,8 +156,8 @@ static int convex_area(const uint32_t *xy, size_t n, uint32_t w, uint32_t h, uin
 
 /* Minimum-area rectangle around the pixel squares: one side lies on a hull edge. The
  * hull (mm, image frame) is kept in out->hull_mm. */
-static int min_rectangle(const uint32_t *xy, size_t n, uint32_t x0, uint32_t y0,
-                         const double sp[2], struct ca_shape *out)
+static int min_rectangle(const uint32_t *xy, size_t n, uint32_t x0, uint32_t y0, const double sp[2],
+                         struct ca_shape *out)
 {
     struct ca_pt *p = malloc(4 * n * sizeof(*p));
     if (!p)
@@ -279,8 +279,8 @@ static void inertia(const uint8_t *m, uint32_t w, uint32_t h, uint32_t x0, uint3
     out->col_px = x0 + cc;
 }
 
-int ca_shape_measure(const uint8_t *mask, uint32_t width, uint32_t height, uint32_t x0,
-                     uint32_t y0, const double spacing_mm[2], struct ca_shape *out)
+int ca_shape_measure(const uint8_t *mask, uint32_t width, uint32_t height, uint32_t x0, uint32_t y0,
+                     const double spacing_mm[2], struct ca_shape *out)
 {
     *out = (struct ca_shape){0};
     size_t pixels = (size_t)width * height, n = 0;

@@ -48,7 +48,8 @@
  * size_10_30 0.1 <= area_mm2 <= 0.3, size_gt30 area_mm2 > 0.3 (compared at a relative
  * 1e-9 so that 10 pixels of 0.1 mm are 0.1 mm2).
  * Shape bins: a member is low when value < edge 1, medium when edge 1 <= value < edge 2,
- * high otherwise; the edges are the fixed CA_FEATURES_*_EDGE constants below.
+ * high otherwise; the edges are the fixed CA_FEATURES_*_EDGE constants below, compared
+ * at a relative 1e-9 (a value equal to an edge is in the upper bin).
  * Topology: at each scale s of CA_FEATURES_TOPOLOGY_SCALES_MM the cluster's members are
  * the nodes of a graph; two members are linked when their discs of radius s around every
  * pixel touch, i.e. when the smallest distance between a pixel centre of one and a pixel
@@ -98,36 +99,39 @@ extern "C" {
 #define CA_FEATURES_LENGTH_RATIO_EDGE2 2.5
 /* Topology scales, in mm; the names below spell them 05, 1, 2, 4. */
 #define CA_FEATURES_TOPOLOGY_SCALE_COUNT 4
-#define CA_FEATURES_TOPOLOGY_SCALES_MM {0.5, 1.0, 2.0, 4.0}
+#define CA_FEATURES_TOPOLOGY_SCALES_MM                                                             \
+    {                                                                                              \
+        0.5, 1.0, 2.0, 4.0                                                                         \
+    }
 
 /* First-order statistics, in this order, for a prefix P ("calc_", "ring_"). */
-#define CA_FIRST_ORDER(X, E, P)                                                             \
-    X(E##_MEAN, P "mean")                                                                   \
-    X(E##_STD, P "std")                                                                     \
-    X(E##_SKEWNESS, P "skewness")                                                           \
-    X(E##_KURTOSIS, P "kurtosis")                                                           \
-    X(E##_MIN, P "min")                                                                     \
-    X(E##_MAX, P "max")                                                                     \
-    X(E##_P10, P "p10")                                                                     \
-    X(E##_P90, P "p90")                                                                     \
+#define CA_FIRST_ORDER(X, E, P)                                                                    \
+    X(E##_MEAN, P "mean")                                                                          \
+    X(E##_STD, P "std")                                                                            \
+    X(E##_SKEWNESS, P "skewness")                                                                  \
+    X(E##_KURTOSIS, P "kurtosis")                                                                  \
+    X(E##_MIN, P "min")                                                                            \
+    X(E##_MAX, P "max")                                                                            \
+    X(E##_P10, P "p10")                                                                            \
+    X(E##_P90, P "p90")                                                                            \
     X(E##_ENTROPY, P "entropy")
 
 /* The per-calcification vector. */
-#define CA_CALC_FEATURES(X)                                                                 \
-    X(AREA_MM2, "area_mm2")                                                                 \
-    X(PERIMETER_MM, "perimeter_mm")                                                         \
-    X(MAJOR_AXIS_MM, "major_axis_mm")                                                       \
-    X(MINOR_AXIS_MM, "minor_axis_mm")                                                       \
-    X(ECCENTRICITY, "eccentricity")                                                         \
-    X(SOLIDITY, "solidity")                                                                 \
-    X(EXTENT, "extent")                                                                     \
-    X(ROUNDNESS, "roundness")                                                               \
-    X(MBR_LONG_MM, "mbr_long_mm")                                                           \
-    X(MBR_SHORT_MM, "mbr_short_mm")                                                         \
-    X(RECTANGULARITY, "rectangularity")                                                     \
-    X(LENGTH_RATIO, "length_ratio")                                                         \
-    X(DENSITY_8, "density_8")                                                               \
-    CA_FIRST_ORDER(X, CALC, "calc_")                                                        \
+#define CA_CALC_FEATURES(X)                                                                        \
+    X(AREA_MM2, "area_mm2")                                                                        \
+    X(PERIMETER_MM, "perimeter_mm")                                                                \
+    X(MAJOR_AXIS_MM, "major_axis_mm")                                                              \
+    X(MINOR_AXIS_MM, "minor_axis_mm")                                                              \
+    X(ECCENTRICITY, "eccentricity")                                                                \
+    X(SOLIDITY, "solidity")                                                                        \
+    X(EXTENT, "extent")                                                                            \
+    X(ROUNDNESS, "roundness")                                                                      \
+    X(MBR_LONG_MM, "mbr_long_mm")                                                                  \
+    X(MBR_SHORT_MM, "mbr_short_mm")                                                                \
+    X(RECTANGULARITY, "rectangularity")                                                            \
+    X(LENGTH_RATIO, "length_ratio")                                                                \
+    X(DENSITY_8, "density_8")                                                                      \
+    CA_FIRST_ORDER(X, CALC, "calc_")                                                               \
     CA_FIRST_ORDER(X, RING, "ring_")
 
 /* Mean, std and max over a cluster's members of a calcification feature. */
@@ -135,14 +139,14 @@ extern "C" {
 /* Low, medium and high counts of a shape bin. */
 #define CA_BINS(X, E, P) X(E##_LOW, P "_low") X(E##_MEDIUM, P "_medium") X(E##_HIGH, P "_high")
 /* The graph metrics at one topology scale. */
-#define CA_TOPOLOGY(X, E, P)                                                                \
-    X(E##_SUBGRAPHS, P "_subgraphs")                                                        \
-    X(E##_MEAN_DEGREE, P "_mean_degree")                                                    \
-    X(E##_MAX_DEGREE, P "_max_degree")                                                      \
-    X(E##_MEAN_ECCENTRICITY, P "_mean_eccentricity")                                        \
-    X(E##_DIAMETER, P "_diameter")                                                          \
-    X(E##_MEAN_CLUSTERING, P "_mean_clustering")                                            \
-    X(E##_GIANT_RATIO, P "_giant_ratio")                                                    \
+#define CA_TOPOLOGY(X, E, P)                                                                       \
+    X(E##_SUBGRAPHS, P "_subgraphs")                                                               \
+    X(E##_MEAN_DEGREE, P "_mean_degree")                                                           \
+    X(E##_MAX_DEGREE, P "_max_degree")                                                             \
+    X(E##_MEAN_ECCENTRICITY, P "_mean_eccentricity")                                               \
+    X(E##_DIAMETER, P "_diameter")                                                                 \
+    X(E##_MEAN_CLUSTERING, P "_mean_clustering")                                                   \
+    X(E##_GIANT_RATIO, P "_giant_ratio")                                                           \
     X(E##_ISOLATED_FRACTION, P "_isolated_fraction")
 
 /*
@@ -152,39 +156,39 @@ extern "C" {
  * number of clusters and the member count and hull area of its largest cluster (most
  * members, then largest hull area, then lowest index).
  */
-#define CA_CLUSTER_FEATURES(X)                                                              \
-    X(CALC_NUM, "calc_num")                                                                 \
-    X(DENSITY, "density")                                                                   \
-    X(DENSITY_8, "density_8")                                                               \
-    X(DENSITY_32, "density_32")                                                             \
-    X(SIZE_LT10, "size_lt10")                                                               \
-    X(SIZE_10_30, "size_10_30")                                                             \
-    X(SIZE_GT30, "size_gt30")                                                               \
-    X(CALC_AREA_MM2, "calc_area_mm2")                                                       \
-    X(HULL_AREA_MM2, "hull_area_mm2")                                                       \
-    X(IMAGE_CLUSTER_COUNT, "image_cluster_count")                                           \
-    X(IMAGE_LARGEST_CALC_NUM, "image_largest_calc_num")                                     \
-    X(IMAGE_LARGEST_AREA_MM2, "image_largest_area_mm2")                                     \
-    CA_BINS(X, DENSITY_BIN, "density")                                                      \
-    CA_BINS(X, PERIMETER_BIN, "perimeter")                                                  \
-    CA_BINS(X, ROUNDNESS_BIN, "roundness")                                                  \
-    CA_BINS(X, MBR_LONG_BIN, "mbr_long")                                                    \
-    CA_BINS(X, RECTANGULARITY_BIN, "rectangularity")                                        \
-    CA_BINS(X, LENGTH_RATIO_BIN, "length_ratio")                                            \
-    CA_AGGREGATE(X, AREA, "area_mm2")                                                       \
-    CA_AGGREGATE(X, PERIMETER, "perimeter_mm")                                              \
-    CA_AGGREGATE(X, MAJOR_AXIS, "major_axis_mm")                                            \
-    CA_AGGREGATE(X, MINOR_AXIS, "minor_axis_mm")                                            \
-    CA_AGGREGATE(X, ECCENTRICITY, "eccentricity")                                           \
-    CA_AGGREGATE(X, SOLIDITY, "solidity")                                                   \
-    CA_AGGREGATE(X, EXTENT, "extent")                                                       \
-    X(CENTROID_XY_CORRELATION, "centroid_xy_correlation")                                   \
-    X(MEAN_PAIRWISE_DISTANCE_MM, "mean_pairwise_distance_mm")                               \
-    CA_FIRST_ORDER(X, CALC, "calc_")                                                        \
-    CA_FIRST_ORDER(X, RING, "ring_")                                                        \
-    CA_TOPOLOGY(X, TOPO_05MM, "topo_05mm")                                                  \
-    CA_TOPOLOGY(X, TOPO_1MM, "topo_1mm")                                                    \
-    CA_TOPOLOGY(X, TOPO_2MM, "topo_2mm")                                                    \
+#define CA_CLUSTER_FEATURES(X)                                                                     \
+    X(CALC_NUM, "calc_num")                                                                        \
+    X(DENSITY, "density")                                                                          \
+    X(DENSITY_8, "density_8")                                                                      \
+    X(DENSITY_32, "density_32")                                                                    \
+    X(SIZE_LT10, "size_lt10")                                                                      \
+    X(SIZE_10_30, "size_10_30")                                                                    \
+    X(SIZE_GT30, "size_gt30")                                                                      \
+    X(CALC_AREA_MM2, "calc_area_mm2")                                                              \
+    X(HULL_AREA_MM2, "hull_area_mm2")                                                              \
+    X(IMAGE_CLUSTER_COUNT, "image_cluster_count")                                                  \
+    X(IMAGE_LARGEST_CALC_NUM, "image_largest_calc_num")                                            \
+    X(IMAGE_LARGEST_AREA_MM2, "image_largest_area_mm2")                                            \
+    CA_BINS(X, DENSITY_BIN, "density")                                                             \
+    CA_BINS(X, PERIMETER_BIN, "perimeter")                                                         \
+    CA_BINS(X, ROUNDNESS_BIN, "roundness")                                                         \
+    CA_BINS(X, MBR_LONG_BIN, "mbr_long")                                                           \
+    CA_BINS(X, RECTANGULARITY_BIN, "rectangularity")                                               \
+    CA_BINS(X, LENGTH_RATIO_BIN, "length_ratio")                                                   \
+    CA_AGGREGATE(X, AREA, "area_mm2")                                                              \
+    CA_AGGREGATE(X, PERIMETER, "perimeter_mm")                                                     \
+    CA_AGGREGATE(X, MAJOR_AXIS, "major_axis_mm")                                                   \
+    CA_AGGREGATE(X, MINOR_AXIS, "minor_axis_mm")                                                   \
+    CA_AGGREGATE(X, ECCENTRICITY, "eccentricity")                                                  \
+    CA_AGGREGATE(X, SOLIDITY, "solidity")                                                          \
+    CA_AGGREGATE(X, EXTENT, "extent")                                                              \
+    X(CENTROID_XY_CORRELATION, "centroid_xy_correlation")                                          \
+    X(MEAN_PAIRWISE_DISTANCE_MM, "mean_pairwise_distance_mm")                                      \
+    CA_FIRST_ORDER(X, CALC, "calc_")                                                               \
+    CA_FIRST_ORDER(X, RING, "ring_")                                                               \
+    CA_TOPOLOGY(X, TOPO_05MM, "topo_05mm")                                                         \
+    CA_TOPOLOGY(X, TOPO_1MM, "topo_1mm")                                                           \
+    CA_TOPOLOGY(X, TOPO_2MM, "topo_2mm")                                                           \
     CA_TOPOLOGY(X, TOPO_4MM, "topo_4mm")
 
 #define CA_FEATURE_ENUM_CALC(e, name) CA_CF_##e,
