@@ -49,14 +49,14 @@ struct cn_db_async {
     struct request *head, *tail; /* queued, not yet sent */
     size_t queued;               /* queued plus in flight */
     size_t queue_max;
-    struct request *inflight;    /* READY: the request sent */
-    int busy;                    /* a statement (request or prepare) awaits its result */
-    int flushing;                /* PQflush has more to write */
-    int dispatching;             /* a completion callback runs: do not send meanwhile */
-    PGresult *result;            /* result kept for the statement in flight */
+    struct request *inflight; /* READY: the request sent */
+    int busy;                 /* a statement (request or prepare) awaits its result */
+    int flushing;             /* PQflush has more to write */
+    int dispatching;          /* a completion callback runs: do not send meanwhile */
+    PGresult *result;         /* result kept for the statement in flight */
     uint64_t reconnect_min_ms, reconnect_max_ms, backoff_ms;
     uint64_t connect_count;
-    int open_handles;            /* handles not yet closed (timer, polls) */
+    int open_handles; /* handles not yet closed (timer, polls) */
     void (*close_cb)(void *user);
     void *close_user;
 };
@@ -167,8 +167,8 @@ static void drop_connection(struct cn_db_async *db, const char *reason)
     db->flushing = 0;
     db->state = WAITING;
     uv_timer_start(&db->timer, on_timer, db->backoff_ms, 0);
-    db->backoff_ms = db->backoff_ms * 2 > db->reconnect_max_ms ? db->reconnect_max_ms
-                                                               : db->backoff_ms * 2;
+    db->backoff_ms =
+        db->backoff_ms * 2 > db->reconnect_max_ms ? db->reconnect_max_ms : db->backoff_ms * 2;
     struct request *req = db->inflight;
     db->inflight = NULL;
     if (req != NULL)
@@ -271,10 +271,10 @@ static void send_next(struct cn_db_async *db)
     req->next = NULL;
     db->inflight = req;
     const char *const *params = (const char *const *)req->params;
-    int sent = req->prepared ? PQsendQueryPrepared(db->conn, req->text, req->param_count,
-                                                   params, NULL, NULL, 0)
-                             : PQsendQueryParams(db->conn, req->text, req->param_count, NULL,
-                                                 params, NULL, NULL, 0);
+    int sent =
+        req->prepared
+            ? PQsendQueryPrepared(db->conn, req->text, req->param_count, params, NULL, NULL, 0)
+            : PQsendQueryParams(db->conn, req->text, req->param_count, NULL, params, NULL, NULL, 0);
     if (!sent) {
         drop_connection(db, NULL);
         return;
@@ -307,8 +307,7 @@ static void statement_done(struct cn_db_async *db)
         else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
             complete(db, req, res, NULL);
         else
-            complete(db, req, res,
-                     cn_db_one_line(PQresultErrorMessage(res), line, sizeof line));
+            complete(db, req, res, cn_db_one_line(PQresultErrorMessage(res), line, sizeof line));
     }
     PQclear(res);
     if (db->state == READY)
@@ -335,9 +334,8 @@ static void read_results(struct cn_db_async *db)
         /* Keep the first error, else the last result. */
         ExecStatusType st = PQresultStatus(res);
         int is_error = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
-        if (db->result == NULL ||
-            (is_error && (PQresultStatus(db->result) == PGRES_COMMAND_OK ||
-                          PQresultStatus(db->result) == PGRES_TUPLES_OK))) {
+        if (db->result == NULL || (is_error && (PQresultStatus(db->result) == PGRES_COMMAND_OK ||
+                                                PQresultStatus(db->result) == PGRES_TUPLES_OK))) {
             PQclear(db->result);
             db->result = res;
         } else {
@@ -412,8 +410,8 @@ static int enqueue(struct cn_db_async *db, int prepared, const char *text, int p
     if (db->queued >= db->queue_max)
         return CN_DB_EBUSY;
     for (int i = 0; i < param_count; i++) {
-        if (params[i] != NULL && strnlen(params[i], CN_DB_ASYNC_MAX_PARAM_LEN + 1) >
-                                     CN_DB_ASYNC_MAX_PARAM_LEN)
+        if (params[i] != NULL &&
+            strnlen(params[i], CN_DB_ASYNC_MAX_PARAM_LEN + 1) > CN_DB_ASYNC_MAX_PARAM_LEN)
             return CN_DB_EINVAL;
     }
     struct request *req = calloc(1, sizeof *req);

@@ -16,36 +16,36 @@
 #define SHA256_HEX_LEN 64
 #define INT_TEXT_SIZE 24
 
-#define STORE_SQL                                                                          \
-    "SELECT is_new, stored_sha256, stored_path FROM calcnode_store_instance("             \
-    "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "   \
+#define STORE_SQL                                                                                  \
+    "SELECT is_new, stored_sha256, stored_path FROM calcnode_store_instance("                      \
+    "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "            \
     "$19, $20::integer, $21::integer, $22, $23::bigint, $24, $25, $26, $27::bigint)"
-#define ASSOCIATION_START_SQL                                                              \
-    "INSERT INTO associations (calling_ae, called_ae, peer_address) "                     \
+#define ASSOCIATION_START_SQL                                                                      \
+    "INSERT INTO associations (calling_ae, called_ae, peer_address) "                              \
     "VALUES ($1, $2, nullif($3, '')) RETURNING id"
-#define ASSOCIATION_END_SQL                                                                \
-    "UPDATE associations SET ended_at = now(), outcome = $2, "                            \
+#define ASSOCIATION_END_SQL                                                                        \
+    "UPDATE associations SET ended_at = now(), outcome = $2, "                                     \
     "instances_stored = $3::bigint WHERE id = $1::bigint"
-#define MARK_ABORTED_SQL                                                                   \
-    "UPDATE instances SET aborted_association = true WHERE association_id = $1::bigint "  \
+#define MARK_ABORTED_SQL                                                                           \
+    "UPDATE instances SET aborted_association = true WHERE association_id = $1::bigint "           \
     "AND ($2::text IS NULL OR sop_instance_uid = $2::text)"
-#define RECORD_CONFLICT_SQL                                                                \
-    "INSERT INTO conflicts (sop_instance_uid, path, sha256, calling_ae, association_id) " \
+#define RECORD_CONFLICT_SQL                                                                        \
+    "INSERT INTO conflicts (sop_instance_uid, path, sha256, calling_ae, association_id) "          \
     "VALUES ($1, $2, $3, nullif($4, ''), $5::bigint) RETURNING id"
-#define COUNTS_SQL                                                                         \
-    "SELECT 'studies', NULL, count(*) FROM studies "                                      \
-    "UNION ALL SELECT 'series', NULL, count(*) FROM series "                              \
-    "UNION ALL SELECT 'instances', NULL, count(*) FROM instances "                        \
-    "UNION ALL SELECT 'associations', NULL, count(*) FROM associations "                  \
-    "UNION ALL SELECT 'conflicts', NULL, count(*) FROM conflicts "                        \
-    "UNION ALL SELECT 'jobs', state, count(*) FROM jobs GROUP BY state "                  \
+#define COUNTS_SQL                                                                                 \
+    "SELECT 'studies', NULL, count(*) FROM studies "                                               \
+    "UNION ALL SELECT 'series', NULL, count(*) FROM series "                                       \
+    "UNION ALL SELECT 'instances', NULL, count(*) FROM instances "                                 \
+    "UNION ALL SELECT 'associations', NULL, count(*) FROM associations "                           \
+    "UNION ALL SELECT 'conflicts', NULL, count(*) FROM conflicts "                                 \
+    "UNION ALL SELECT 'jobs', state, count(*) FROM jobs GROUP BY state "                           \
     "UNION ALL SELECT 'outbound', state, count(*) FROM outbound GROUP BY state"
-#define LIST_SQL                                                                           \
-    "SELECT sop_instance_uid, study_instance_uid, series_instance_uid, path, size_bytes, " \
-    "transfer_syntax_uid, calling_ae, "                                                   \
-    "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "       \
-    "aborted_association FROM instances "                                                 \
-    "WHERE $1::text IS NULL OR study_instance_uid = $1::text "                            \
+#define LIST_SQL                                                                                   \
+    "SELECT sop_instance_uid, study_instance_uid, series_instance_uid, path, size_bytes, "         \
+    "transfer_syntax_uid, calling_ae, "                                                            \
+    "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "               \
+    "aborted_association FROM instances "                                                          \
+    "WHERE $1::text IS NULL OR study_instance_uid = $1::text "                                     \
     "ORDER BY received_at, sop_instance_uid"
 
 const struct cn_db_prepared cn_db_catalogue_statements[] = {
@@ -58,8 +58,8 @@ const struct cn_db_prepared cn_db_catalogue_statements[] = {
 const size_t cn_db_catalogue_statement_count =
     sizeof cn_db_catalogue_statements / sizeof cn_db_catalogue_statements[0];
 
-static const char *const job_state_names[CN_DB_JOB_STATE_COUNT] = {
-    "queued", "running", "done", "failed", "dead"};
+static const char *const job_state_names[CN_DB_JOB_STATE_COUNT] = {"queued", "running", "done",
+                                                                   "failed", "dead"};
 static const char *const outbound_state_names[CN_DB_OUTBOUND_STATE_COUNT] = {
     "queued", "sending", "sent", "failed", "dead"};
 static const char *const association_outcome_names[] = {"released", "aborted", "rejected"};
@@ -98,8 +98,8 @@ static const char *or_empty(const char *s)
     return s != NULL ? s : "";
 }
 
-static int build_store_params(const struct cn_db_instance *in, struct store_params *p,
-                              char *err, size_t err_len)
+static int build_store_params(const struct cn_db_instance *in, struct store_params *p, char *err,
+                              size_t err_len)
 {
     if (in == NULL)
         return cn_db_errorf(CN_DB_EINVAL, err, err_len, "no instance to catalogue");
@@ -172,8 +172,7 @@ static int parse_store_result(const PGresult *res, struct cn_db_store_outcome *o
 }
 
 int cn_db_store_instance_blocking(PGconn *conn, const struct cn_db_instance *instance,
-                                  struct cn_db_store_outcome *outcome, char *err,
-                                  size_t err_len)
+                                  struct cn_db_store_outcome *outcome, char *err, size_t err_len)
 {
     struct store_params p;
     if (conn == NULL || outcome == NULL)
@@ -181,8 +180,7 @@ int cn_db_store_instance_blocking(PGconn *conn, const struct cn_db_instance *ins
     int rc = build_store_params(instance, &p, err, err_len);
     if (rc != 0)
         return rc;
-    PGresult *res =
-        PQexecParams(conn, STORE_SQL, STORE_PARAM_COUNT, NULL, p.values, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, STORE_SQL, STORE_PARAM_COUNT, NULL, p.values, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         char line[CN_DB_ERR_SIZE];
         rc = cn_db_errorf(CN_DB_EQUERY, err, err_len, "could not catalogue instance \"%s\": %s",
@@ -200,7 +198,7 @@ struct pending {
     cn_db_store_cb store_cb;
     cn_db_done_cb done_cb;
     void *user;
-    int returns_id; /* 1: the first column of the first row; 0: the affected row count */
+    int returns_id;  /* 1: the first column of the first row; 0: the affected row count */
     int require_row; /* an UPDATE that matched no row is CN_DB_ENOTFOUND */
 };
 
@@ -266,8 +264,8 @@ static void on_done_result(const PGresult *res, const char *error, void *user)
 }
 
 static int submit(struct cn_db_async *db, const char *statement, int param_count,
-                  const char *const *params, int returns_id, int require_row,
-                  cn_db_done_cb cb, void *user)
+                  const char *const *params, int returns_id, int require_row, cn_db_done_cb cb,
+                  void *user)
 {
     if (db == NULL || cb == NULL)
         return CN_DB_EINVAL;
@@ -284,9 +282,8 @@ static int submit(struct cn_db_async *db, const char *statement, int param_count
     return rc;
 }
 
-int cn_db_association_start(struct cn_db_async *db, const char *calling_ae,
-                            const char *called_ae, const char *peer_address,
-                            cn_db_done_cb cb, void *user)
+int cn_db_association_start(struct cn_db_async *db, const char *calling_ae, const char *called_ae,
+                            const char *peer_address, cn_db_done_cb cb, void *user)
 {
     if (calling_ae == NULL || called_ae == NULL)
         return CN_DB_EINVAL;
@@ -299,8 +296,7 @@ int cn_db_association_end(struct cn_db_async *db, int64_t association_id,
                           cn_db_done_cb cb, void *user)
 {
     if (association_id <= 0 || instances_stored < 0 ||
-        (unsigned)outcome >=
-            sizeof association_outcome_names / sizeof association_outcome_names[0])
+        (unsigned)outcome >= sizeof association_outcome_names / sizeof association_outcome_names[0])
         return CN_DB_EINVAL;
     char id[INT_TEXT_SIZE], count[INT_TEXT_SIZE];
     snprintf(id, sizeof id, "%" PRId64, association_id);
@@ -309,8 +305,8 @@ int cn_db_association_end(struct cn_db_async *db, int64_t association_id,
     return submit(db, "cn_association_end", 3, params, 0, 1, cb, user);
 }
 
-int cn_db_mark_aborted(struct cn_db_async *db, int64_t association_id,
-                       const char *sop_instance_uid, cn_db_done_cb cb, void *user)
+int cn_db_mark_aborted(struct cn_db_async *db, int64_t association_id, const char *sop_instance_uid,
+                       cn_db_done_cb cb, void *user)
 {
     if (association_id <= 0)
         return CN_DB_EINVAL;
@@ -320,9 +316,9 @@ int cn_db_mark_aborted(struct cn_db_async *db, int64_t association_id,
     return submit(db, "cn_mark_aborted", 2, params, 0, 0, cb, user);
 }
 
-int cn_db_record_conflict(struct cn_db_async *db, const char *sop_instance_uid,
-                          const char *path, const char *sha256, const char *calling_ae,
-                          int64_t association_id, cn_db_done_cb cb, void *user)
+int cn_db_record_conflict(struct cn_db_async *db, const char *sop_instance_uid, const char *path,
+                          const char *sha256, const char *calling_ae, int64_t association_id,
+                          cn_db_done_cb cb, void *user)
 {
     if (!valid_text(sop_instance_uid, UID_MAX_LEN) || !valid_text(path, CN_DB_PATH_SIZE - 1) ||
         !valid_sha256(sha256) || association_id < 0)
@@ -343,8 +339,7 @@ static int state_index(const char *const *names, int count, const char *name)
     return -1;
 }
 
-int cn_db_counts_blocking(PGconn *conn, struct cn_db_counts *counts, char *err,
-                          size_t err_len)
+int cn_db_counts_blocking(PGconn *conn, struct cn_db_counts *counts, char *err, size_t err_len)
 {
     if (conn == NULL || counts == NULL)
         return cn_db_errorf(CN_DB_EINVAL, err, err_len, "no connection or counts");
@@ -376,8 +371,7 @@ int cn_db_counts_blocking(PGconn *conn, struct cn_db_counts *counts, char *err,
                  (i = state_index(job_state_names, CN_DB_JOB_STATE_COUNT, state)) >= 0)
             counts->jobs[i] = n;
         else if (strcmp(table, "outbound") == 0 &&
-                 (i = state_index(outbound_state_names, CN_DB_OUTBOUND_STATE_COUNT, state)) >=
-                     0)
+                 (i = state_index(outbound_state_names, CN_DB_OUTBOUND_STATE_COUNT, state)) >= 0)
             counts->outbound[i] = n;
     }
     PQclear(res);
@@ -400,8 +394,7 @@ static void cancel_and_drain(PGconn *conn)
 }
 
 int cn_db_list_instances_blocking(PGconn *conn, const char *study_instance_uid,
-                                  int (*row_cb)(const struct cn_db_instance_row *row,
-                                                void *user),
+                                  int (*row_cb)(const struct cn_db_instance_row *row, void *user),
                                   void *user, char *err, size_t err_len)
 {
     char line[CN_DB_ERR_SIZE];

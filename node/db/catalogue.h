@@ -86,8 +86,7 @@ int cn_db_store_instance(struct cn_db_async *db, const struct cn_db_instance *in
 
 /* The same, blocking. Returns 0 with *outcome filled, or a negative cn_db_error. */
 int cn_db_store_instance_blocking(PGconn *conn, const struct cn_db_instance *instance,
-                                  struct cn_db_store_outcome *outcome, char *err,
-                                  size_t err_len);
+                                  struct cn_db_store_outcome *outcome, char *err, size_t err_len);
 
 /* PS3.8 7.1-7.3: how an association ended. */
 enum cn_db_association_outcome {
@@ -98,9 +97,8 @@ enum cn_db_association_outcome {
 
 /* Records the start of an association; cb receives the new associations.id. peer_address
  * is the remote "ip:port" text. */
-int cn_db_association_start(struct cn_db_async *db, const char *calling_ae,
-                            const char *called_ae, const char *peer_address,
-                            cn_db_done_cb cb, void *user);
+int cn_db_association_start(struct cn_db_async *db, const char *calling_ae, const char *called_ae,
+                            const char *peer_address, cn_db_done_cb cb, void *user);
 
 /* Records its end: ended_at = now(), outcome, and the number of instances it stored. */
 int cn_db_association_end(struct cn_db_async *db, int64_t association_id,
@@ -110,14 +108,14 @@ int cn_db_association_end(struct cn_db_async *db, int64_t association_id,
 /* Marks instances as received on an aborted association (DESIGN.md section 4: kept and
  * marked). sop_instance_uid NULL marks every instance of the association; cb's id is the
  * number of rows marked. */
-int cn_db_mark_aborted(struct cn_db_async *db, int64_t association_id,
-                       const char *sop_instance_uid, cn_db_done_cb cb, void *user);
+int cn_db_mark_aborted(struct cn_db_async *db, int64_t association_id, const char *sop_instance_uid,
+                       cn_db_done_cb cb, void *user);
 
 /* Records that sop_instance_uid arrived again with different bytes, kept at path with the
  * given sha256. association_id 0: none. cb's id is the new conflicts.id. */
-int cn_db_record_conflict(struct cn_db_async *db, const char *sop_instance_uid,
-                          const char *path, const char *sha256, const char *calling_ae,
-                          int64_t association_id, cn_db_done_cb cb, void *user);
+int cn_db_record_conflict(struct cn_db_async *db, const char *sop_instance_uid, const char *path,
+                          const char *sha256, const char *calling_ae, int64_t association_id,
+                          cn_db_done_cb cb, void *user);
 
 /* Job and outbound states, as stored (CHECK constraints in sql/). */
 enum cn_db_job_state {
@@ -152,8 +150,7 @@ struct cn_db_counts {
 };
 
 /* Fills *counts in one snapshot (for `calcnode status`). Blocking. */
-int cn_db_counts_blocking(PGconn *conn, struct cn_db_counts *counts, char *err,
-                          size_t err_len);
+int cn_db_counts_blocking(PGconn *conn, struct cn_db_counts *counts, char *err, size_t err_len);
 
 /* One row of the instance list. Strings are borrowed for the callback's duration. */
 struct cn_db_instance_row {
@@ -174,8 +171,7 @@ struct cn_db_instance_row {
  * listing and is returned. Returns 0, row_cb's non-zero value, or a negative cn_db_error.
  * Blocking (for `calcnode ls`). */
 int cn_db_list_instances_blocking(PGconn *conn, const char *study_instance_uid,
-                                  int (*row_cb)(const struct cn_db_instance_row *row,
-                                                void *user),
+                                  int (*row_cb)(const struct cn_db_instance_row *row, void *user),
                                   void *user, char *err, size_t err_len);
 
 #endif

@@ -50,12 +50,12 @@ struct cn_pg_embedded {
 
 /* Who the children run as: when calcnode is root, the postgres system user. */
 struct run_as {
-    int drop;          /* 1: setgroups/setgid/setuid in the child */
+    int drop; /* 1: setgroups/setgid/setuid in the child */
     uid_t uid;
     gid_t gid;
     gid_t groups[MAX_GROUPS];
     int group_count;
-    char name[64];     /* the cluster's bootstrap superuser */
+    char name[64]; /* the cluster's bootstrap superuser */
 };
 
 struct paths {
@@ -136,10 +136,11 @@ static int find_bindir(char *out, size_t out_len, char *err, size_t err_len)
             }
         }
     }
-    return cn_db_errorf(CN_DB_ENOTFOUND, err, err_len,
-                        "could not find the PostgreSQL server binaries (initdb, postgres) in "
-                        PG_LIB_DIR "/<version>/bin or through pg_config; install the "
-                        "postgresql package or set CALCNODE_PG_BINDIR");
+    return cn_db_errorf(
+        CN_DB_ENOTFOUND, err, err_len,
+        "could not find the PostgreSQL server binaries (initdb, postgres) in " PG_LIB_DIR
+        "/<version>/bin or through pg_config; install the "
+        "postgresql package or set CALCNODE_PG_BINDIR");
 }
 
 static int resolve_run_as(struct run_as *ru, char *err, size_t err_len)
@@ -191,8 +192,8 @@ static int drop_privileges(const struct run_as *ru)
 static int make_dir(const char *path, mode_t mode, char *err, size_t err_len)
 {
     if (mkdir(path, mode) != 0 && errno != EEXIST)
-        return cn_db_errorf(CN_DB_ESYS, err, err_len, "could not create directory \"%s\": %s",
-                            path, strerror(errno));
+        return cn_db_errorf(CN_DB_ESYS, err, err_len, "could not create directory \"%s\": %s", path,
+                            strerror(errno));
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return cn_db_errorf(CN_DB_ESYS, err, err_len, "\"%s\" is not a directory", path);
@@ -200,16 +201,15 @@ static int make_dir(const char *path, mode_t mode, char *err, size_t err_len)
 }
 
 /* A directory the server owns: created 0700, chowned to ru when dropping privileges. */
-static int make_server_dir(const char *path, const struct run_as *ru, char *err,
-                           size_t err_len)
+static int make_server_dir(const char *path, const struct run_as *ru, char *err, size_t err_len)
 {
     int rc = make_dir(path, 0700, err, err_len);
     if (rc != 0)
         return rc;
     if (ru->drop && chown(path, ru->uid, ru->gid) != 0)
         return cn_db_errorf(CN_DB_ESYS, err, err_len,
-                            "could not give directory \"%s\" to user \"%s\": %s", path,
-                            ru->name, strerror(errno));
+                            "could not give directory \"%s\" to user \"%s\": %s", path, ru->name,
+                            strerror(errno));
     if (chmod(path, 0700) != 0)
         return cn_db_errorf(CN_DB_ESYS, err, err_len,
                             "could not set mode 0700 on directory \"%s\": %s", path,
@@ -410,17 +410,23 @@ static int spawn(char *const argv[], const struct run_as *ru, const char *log_pa
     return 0;
 }
 
-static int run_initdb(const struct paths *p, const struct run_as *ru, char *err,
-                      size_t err_len)
+static int run_initdb(const struct paths *p, const struct run_as *ru, char *err, size_t err_len)
 {
     char initdb[PATH_MAX + 16], user_opt[96];
     char pgdata[PATH_MAX];
     snprintf(initdb, sizeof initdb, "%s/initdb", p->bindir);
     snprintf(user_opt, sizeof user_opt, "--username=%s", ru->name);
     snprintf(pgdata, sizeof pgdata, "%s", p->pg);
-    char *argv[] = {initdb, "-D", pgdata, user_opt, "--auth-local=trust",
-                    "--auth-host=reject", "--encoding=UTF8", "--locale=C",
-                    "--no-instructions", NULL};
+    char *argv[] = {initdb,
+                    "-D",
+                    pgdata,
+                    user_opt,
+                    "--auth-local=trust",
+                    "--auth-host=reject",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--no-instructions",
+                    NULL};
     pid_t pid;
     int rc = spawn(argv, ru, p->log, 0, &pid, err, err_len);
     if (rc != 0)
@@ -478,14 +484,13 @@ static int check_not_in_use(const struct paths *p, char *err, size_t err_len)
     if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
         return 0;
     if (process_is_postgres((pid_t)pid))
-        return cn_db_errorf(CN_DB_EBUSY, err, err_len,
-                            "database in \"%s\" is in use by pid %ld", p->pg, pid);
+        return cn_db_errorf(CN_DB_EBUSY, err, err_len, "database in \"%s\" is in use by pid %ld",
+                            p->pg, pid);
     char lockfile[PATH_MAX + 32];
     snprintf(lockfile, sizeof lockfile, "%s/%s.lock", p->run, SOCKET_FILE_NAME);
     if (unlink(pidfile) != 0 && errno != ENOENT)
-        return cn_db_errorf(CN_DB_ESYS, err, err_len,
-                            "could not remove stale lock file \"%s\": %s", pidfile,
-                            strerror(errno));
+        return cn_db_errorf(CN_DB_ESYS, err, err_len, "could not remove stale lock file \"%s\": %s",
+                            pidfile, strerror(errno));
     unlink(lockfile);
     return 0;
 }
@@ -493,14 +498,14 @@ static int check_not_in_use(const struct paths *p, char *err, size_t err_len)
 /* The socket directory's path is bounded by sun_path (checked in build_paths), so the
  * result always fits; were it truncated, it is replaced by a string libpq rejects rather
  * than one that would fall back to the default server. */
-static void build_conninfo(const struct paths *p, const struct run_as *ru,
-                           const char *dbname, char *out, size_t out_len)
+static void build_conninfo(const struct paths *p, const struct run_as *ru, const char *dbname,
+                           char *out, size_t out_len)
 {
     char host[PATH_MAX * 2 + 3], user[160];
     cn_db_conninfo_quote(p->run, host, sizeof host);
     cn_db_conninfo_quote(ru->name, user, sizeof user);
-    if (snprintf(out, out_len, "host=%s port=" EMBEDDED_PORT " dbname=%s user=%s", host,
-                 dbname, user) >= (int)out_len)
+    if (snprintf(out, out_len, "host=%s port=" EMBEDDED_PORT " dbname=%s user=%s", host, dbname,
+                 user) >= (int)out_len)
         snprintf(out, out_len, "%s", "=");
 }
 
@@ -576,8 +581,8 @@ static int create_database(const struct paths *p, const struct run_as *ru, char 
         return CN_DB_ECONNECT;
     int rc = 0;
     const char *params[1] = {CN_DB_DATABASE_NAME};
-    PGresult *res = PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1,
-                                 NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1, NULL,
+                                 params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         rc = cn_db_errorf(CN_DB_EQUERY, err, err_len, "could not look up database \"%s\": %s",
                           CN_DB_DATABASE_NAME,
@@ -586,8 +591,8 @@ static int create_database(const struct paths *p, const struct run_as *ru, char 
         PQclear(res);
         res = PQexec(conn, "CREATE DATABASE " CN_DB_DATABASE_NAME);
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = cn_db_errorf(CN_DB_EQUERY, err, err_len,
-                              "could not create database \"%s\": %s", CN_DB_DATABASE_NAME,
+            rc = cn_db_errorf(CN_DB_EQUERY, err, err_len, "could not create database \"%s\": %s",
+                              CN_DB_DATABASE_NAME,
                               cn_db_one_line(PQerrorMessage(conn), line, sizeof line));
     }
     PQclear(res);
@@ -595,20 +600,26 @@ static int create_database(const struct paths *p, const struct run_as *ru, char 
     return rc;
 }
 
-static int start_server(const struct paths *p, const struct run_as *ru, pid_t *pid_out,
-                        char *err, size_t err_len)
+static int start_server(const struct paths *p, const struct run_as *ru, pid_t *pid_out, char *err,
+                        size_t err_len)
 {
     char postgres[PATH_MAX + 16], pgdata[PATH_MAX], run[PATH_MAX];
     snprintf(postgres, sizeof postgres, "%s/postgres", p->bindir);
     snprintf(pgdata, sizeof pgdata, "%s", p->pg);
     snprintf(run, sizeof run, "%s", p->run);
     char *argv[] = {postgres,
-                    "-D", pgdata,
-                    "-k", run,
-                    "-p", EMBEDDED_PORT,
-                    "-c", "listen_addresses=",
-                    "-c", "unix_socket_permissions=0700",
-                    "-c", "logging_collector=off",
+                    "-D",
+                    pgdata,
+                    "-k",
+                    run,
+                    "-p",
+                    EMBEDDED_PORT,
+                    "-c",
+                    "listen_addresses=",
+                    "-c",
+                    "unix_socket_permissions=0700",
+                    "-c",
+                    "logging_collector=off",
                     NULL};
     return spawn(argv, ru, p->log, 1, pid_out, err, err_len);
 }

@@ -17,8 +17,8 @@
 #define MAX_VERSION 999999
 
 #define LOCK_SQL "SELECT pg_advisory_xact_lock($1::bigint)"
-#define BOOTSTRAP_SQL                                                                      \
-    "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "            \
+#define BOOTSTRAP_SQL                                                                              \
+    "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "                     \
     "applied_at timestamptz NOT NULL DEFAULT now())"
 #define CURRENT_SQL "SELECT coalesce(max(version), 0) FROM schema_version"
 #define RECORD_SQL "INSERT INTO schema_version (version) VALUES ($1::integer)"
@@ -66,8 +66,8 @@ static int compare_migrations(const void *a, const void *b)
     return (va > vb) - (va < vb);
 }
 
-static int list_migrations(const char *dir_path, struct migration *list, size_t *count,
-                           char *err, size_t err_len)
+static int list_migrations(const char *dir_path, struct migration *list, size_t *count, char *err,
+                           size_t err_len)
 {
     DIR *dir = opendir(dir_path);
     if (dir == NULL)
@@ -88,9 +88,8 @@ static int list_migrations(const char *dir_path, struct migration *list, size_t 
             break;
         }
         if (n == MAX_MIGRATIONS) {
-            rc = cn_db_errorf(CN_DB_EFORMAT, err, err_len,
-                              "more than %d migration files in \"%s\"", MAX_MIGRATIONS,
-                              dir_path);
+            rc = cn_db_errorf(CN_DB_EFORMAT, err, err_len, "more than %d migration files in \"%s\"",
+                              MAX_MIGRATIONS, dir_path);
             break;
         }
         list[n].version = version;
@@ -172,11 +171,9 @@ static int begin_locked(PGconn *conn, char *err, size_t err_len)
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)CN_DB_MIGRATE_LOCK_KEY);
     const char *params[1] = {key};
-    int rc = exec_step(conn, "BEGIN", 0, NULL, "begin a migration transaction", NULL, err,
-                       err_len);
+    int rc = exec_step(conn, "BEGIN", 0, NULL, "begin a migration transaction", NULL, err, err_len);
     if (rc == 0)
-        rc = exec_step(conn, LOCK_SQL, 1, params, "take the migration lock", NULL, err,
-                       err_len);
+        rc = exec_step(conn, LOCK_SQL, 1, params, "take the migration lock", NULL, err, err_len);
     /* "already exists, skipping" notices are expected, not news to the operator. */
     if (rc == 0)
         rc = exec_step(conn, "SET LOCAL client_min_messages = warning", 0, NULL,
@@ -225,8 +222,8 @@ static int apply_one(PGconn *conn, const char *dir, const struct migration *m, c
     rc = exec_step(conn, sql, 0, NULL, what, NULL, err, err_len);
     free(sql);
     if (rc == 0)
-        rc = exec_step(conn, RECORD_SQL, 1, params, "record the schema version", NULL, err,
-                       err_len);
+        rc =
+            exec_step(conn, RECORD_SQL, 1, params, "record the schema version", NULL, err, err_len);
     if (rc == 0)
         rc = exec_step(conn, "COMMIT", 0, NULL, what, NULL, err, err_len);
     return rc == 0 ? 1 : rc;
@@ -248,10 +245,9 @@ int cn_db_migrate(PGconn *conn, const char *sql_dir, char *err, size_t err_len)
     /* schema_version itself, created under the lock so that concurrent first starts do
      * not race on CREATE TABLE IF NOT EXISTS (which is not safe against itself). */
     if (rc == 0 && (rc = begin_locked(conn, err, err_len)) == 0 &&
-        (rc = exec_step(conn, BOOTSTRAP_SQL, 0, NULL, "create table schema_version", NULL,
-                        err, err_len)) == 0)
-        rc = exec_step(conn, "COMMIT", 0, NULL, "create table schema_version", NULL, err,
-                       err_len);
+        (rc = exec_step(conn, BOOTSTRAP_SQL, 0, NULL, "create table schema_version", NULL, err,
+                        err_len)) == 0)
+        rc = exec_step(conn, "COMMIT", 0, NULL, "create table schema_version", NULL, err, err_len);
     int applied = 0;
     long current = 0;
     if (rc == 0)

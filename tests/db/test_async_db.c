@@ -113,8 +113,7 @@ static void test_async_runs_many_queued_queries_in_order(void **state)
         char text[16];
         snprintf(text, sizeof text, "%d", i);
         const char *params[1] = {text};
-        assert_int_equal(cn_db_async_query(db, "SELECT $1::int", 1, params, check_order, &o),
-                         0);
+        assert_int_equal(cn_db_async_query(db, "SELECT $1::int", 1, params, check_order, &o), 0);
     }
     while (o.completed < QUERIES)
         uv_run(&loop, UV_RUN_ONCE);
@@ -133,15 +132,13 @@ static void test_async_runs_prepared_statements_with_copied_parameters(void **st
     struct outcome sum = {0}, null_sum = {0};
     char a[8] = "40", b[8] = "2";
     const char *params[2] = {a, b};
-    assert_int_equal(cn_db_async_query_prepared(db, "cn_test_add", 2, params, record_outcome,
-                                                &sum),
+    assert_int_equal(cn_db_async_query_prepared(db, "cn_test_add", 2, params, record_outcome, &sum),
                      0);
     /* The request owns copies: changing the caller's buffers afterwards changes nothing. */
     snprintf(a, sizeof a, "x");
     const char *with_null[2] = {"1", NULL};
-    assert_int_equal(cn_db_async_query_prepared(db, "cn_test_add", 2, with_null,
-                                                record_outcome, &null_sum),
-                     0);
+    assert_int_equal(
+        cn_db_async_query_prepared(db, "cn_test_add", 2, with_null, record_outcome, &null_sum), 0);
     run_until_done(&loop, &null_sum.done);
     assert_true(sum.done);
     assert_false(sum.failed);
@@ -158,13 +155,10 @@ static void test_async_delivers_a_query_error_to_its_callback_and_continues(void
     assert_int_equal(uv_loop_init(&loop), 0);
     struct cn_db_async *db = open_async(&loop);
     struct outcome division = {0}, unknown = {0}, after = {0};
-    assert_int_equal(cn_db_async_query(db, "SELECT 1/0", 0, NULL, record_outcome, &division),
-                     0);
-    assert_int_equal(cn_db_async_query_prepared(db, "no_such_statement", 0, NULL,
-                                                record_outcome, &unknown),
-                     0);
-    assert_int_equal(cn_db_async_query(db, "SELECT 'still here'", 0, NULL, record_outcome,
-                                       &after),
+    assert_int_equal(cn_db_async_query(db, "SELECT 1/0", 0, NULL, record_outcome, &division), 0);
+    assert_int_equal(
+        cn_db_async_query_prepared(db, "no_such_statement", 0, NULL, record_outcome, &unknown), 0);
+    assert_int_equal(cn_db_async_query(db, "SELECT 'still here'", 0, NULL, record_outcome, &after),
                      0);
     run_until_done(&loop, &after.done);
     assert_true(division.failed);
@@ -194,8 +188,7 @@ static void test_async_rejects_bad_requests_without_calling_back(void **state)
     assert_int_equal(cn_db_async_query(db, "SELECT 2", 0, NULL, record_outcome, &second), 0);
     assert_int_equal(cn_db_async_query(db, "SELECT 3", 0, NULL, record_outcome, &third),
                      CN_DB_EBUSY);
-    assert_int_equal(cn_db_async_query(db, NULL, 0, NULL, record_outcome, &third),
-                     CN_DB_EINVAL);
+    assert_int_equal(cn_db_async_query(db, NULL, 0, NULL, record_outcome, &third), CN_DB_EINVAL);
     assert_int_equal(cn_db_async_query(db, "SELECT 1", -1, NULL, record_outcome, &third),
                      CN_DB_EINVAL);
     run_until_done(&loop, &second.done);
@@ -271,9 +264,8 @@ static void test_async_survives_a_server_restart(void **state)
     assert_int_equal(uv_loop_init(&loop), 0);
     struct cn_db_async *db = open_async(&loop);
     struct outcome before = {0}, in_flight = {0}, sum = {0}, after = {0};
-    assert_int_equal(cn_db_async_query_prepared(db, "cn_test_backend", 0, NULL,
-                                                record_outcome, &before),
-                     0);
+    assert_int_equal(
+        cn_db_async_query_prepared(db, "cn_test_backend", 0, NULL, record_outcome, &before), 0);
     run_until_done(&loop, &before.done);
     assert_false(before.failed);
 
@@ -287,17 +279,14 @@ static void test_async_survives_a_server_restart(void **state)
     char err[CN_DB_ERR_SIZE];
     assert_int_equal(cn_pg_embedded_stop(test_cluster.pg), 0);
     test_cluster.pg = NULL;
-    assert_int_equal(cn_pg_embedded_start(test_cluster.state_dir, &test_cluster.pg, err,
-                                          sizeof err),
-                     0);
+    assert_int_equal(
+        cn_pg_embedded_start(test_cluster.state_dir, &test_cluster.pg, err, sizeof err), 0);
 
     const char *params[2] = {"20", "22"};
-    assert_int_equal(cn_db_async_query_prepared(db, "cn_test_add", 2, params, record_outcome,
-                                                &sum),
+    assert_int_equal(cn_db_async_query_prepared(db, "cn_test_add", 2, params, record_outcome, &sum),
                      0);
-    assert_int_equal(cn_db_async_query_prepared(db, "cn_test_backend", 0, NULL,
-                                                record_outcome, &after),
-                     0);
+    assert_int_equal(
+        cn_db_async_query_prepared(db, "cn_test_backend", 0, NULL, record_outcome, &after), 0);
     run_until_done(&loop, &after.done);
     assert_true(in_flight.done);
     assert_true(in_flight.failed);
@@ -315,10 +304,9 @@ static void test_async_keeps_requests_while_the_server_is_unreachable(void **sta
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     char conninfo[1024];
-    snprintf(conninfo, sizeof conninfo, "host=%s/nowhere dbname=calcnode",
-             test_cluster.state_dir);
-    struct cn_db_async_options options = {.conninfo = conninfo, .reconnect_min_ms = 1,
-                                          .reconnect_max_ms = 2};
+    snprintf(conninfo, sizeof conninfo, "host=%s/nowhere dbname=calcnode", test_cluster.state_dir);
+    struct cn_db_async_options options = {
+        .conninfo = conninfo, .reconnect_min_ms = 1, .reconnect_max_ms = 2};
     struct cn_db_async *db = NULL;
     assert_int_equal(cn_db_async_init(&loop, &options, &db, NULL, 0), 0);
     struct outcome waiting = {0};

@@ -126,12 +126,11 @@ static void test_store_instance_inserts_then_ignores_the_same_sop_instance_uid(v
     store_ok(&in, &out);
     assert_true(out.is_new);
     assert_string_equal(out.stored_sha256, SHA_A);
-    assert_int_equal(query_long("SELECT instance_count FROM studies WHERE study_instance_uid = '"
-                                STUDY_UID "'"),
-                     1);
+    assert_int_equal(
+        query_long("SELECT instance_count FROM studies WHERE study_instance_uid = '" STUDY_UID "'"),
+        1);
     char before[64], after[64];
-    query_text("SELECT last_received_at FROM studies WHERE study_instance_uid = '" STUDY_UID
-               "'",
+    query_text("SELECT last_received_at FROM studies WHERE study_instance_uid = '" STUDY_UID "'",
                before, sizeof before);
 
     /* Same SOP Instance UID, other bytes elsewhere: no second row, counts unchanged, and
@@ -145,11 +144,10 @@ static void test_store_instance_inserts_then_ignores_the_same_sop_instance_uid(v
     assert_int_equal(query_long("SELECT count(*) FROM instances WHERE sop_instance_uid = "
                                 "'1.2.3.100'"),
                      1);
-    assert_int_equal(query_long("SELECT instance_count FROM studies WHERE study_instance_uid = '"
-                                STUDY_UID "'"),
-                     1);
-    query_text("SELECT last_received_at FROM studies WHERE study_instance_uid = '" STUDY_UID
-               "'",
+    assert_int_equal(
+        query_long("SELECT instance_count FROM studies WHERE study_instance_uid = '" STUDY_UID "'"),
+        1);
+    query_text("SELECT last_received_at FROM studies WHERE study_instance_uid = '" STUDY_UID "'",
                after, sizeof after);
     assert_string_equal(before, after);
 
@@ -169,10 +167,9 @@ static void test_store_instance_counts_a_second_instance_of_the_study(void **sta
     struct cn_db_store_outcome out;
     store_ok(&in, &out);
     assert_true(out.is_new);
-    assert_int_equal(query_long("SELECT instance_count FROM studies WHERE study_instance_uid = '"
-                                STUDY_UID "'"),
-                     query_long("SELECT count(*) FROM instances WHERE study_instance_uid = '"
-                                STUDY_UID "'"));
+    assert_int_equal(
+        query_long("SELECT instance_count FROM studies WHERE study_instance_uid = '" STUDY_UID "'"),
+        query_long("SELECT count(*) FROM instances WHERE study_instance_uid = '" STUDY_UID "'"));
     assert_int_equal(query_long("SELECT count(*) FROM series"), 1);
     assert_int_equal(query_long("SELECT count(*) FROM instances WHERE sop_instance_uid = "
                                 "'1.2.3.101' AND rows IS NULL AND association_id IS NULL"),
@@ -185,15 +182,12 @@ static void test_store_instance_rejects_missing_or_malformed_fields(void **state
     struct cn_db_store_outcome out;
     char err[CN_DB_ERR_SIZE];
     struct cn_db_instance in = mammogram("1.2.3.102", "not-a-digest");
-    assert_int_equal(cn_db_store_instance_blocking(conn, &in, &out, err, sizeof err),
-                     CN_DB_EINVAL);
+    assert_int_equal(cn_db_store_instance_blocking(conn, &in, &out, err, sizeof err), CN_DB_EINVAL);
     in = mammogram(NULL, SHA_A);
-    assert_int_equal(cn_db_store_instance_blocking(conn, &in, &out, err, sizeof err),
-                     CN_DB_EINVAL);
-    in = mammogram("1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25.26.27",
-                   SHA_A);
-    assert_int_equal(cn_db_store_instance_blocking(conn, &in, &out, err, sizeof err),
-                     CN_DB_EINVAL);
+    assert_int_equal(cn_db_store_instance_blocking(conn, &in, &out, err, sizeof err), CN_DB_EINVAL);
+    in =
+        mammogram("1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25.26.27", SHA_A);
+    assert_int_equal(cn_db_store_instance_blocking(conn, &in, &out, err, sizeof err), CN_DB_EINVAL);
     assert_int_equal(query_long("SELECT count(*) FROM instances WHERE sop_instance_uid LIKE "
                                 "'1.2.3.4.5%' OR sop_instance_uid = '1.2.3.102'"),
                      0);
@@ -223,11 +217,33 @@ static void test_store_instance_concurrent_duplicates_make_one_row(void **state)
         snprintf(rows, sizeof rows, "%u", copy.rows);
         snprintf(cols, sizeof cols, "%u", copy.columns);
         snprintf(size, sizeof size, "%lld", (long long)copy.size_bytes);
-        const char *params[27] = {
-            copy.sop_class_uid, copy.sop_instance_uid, copy.study_instance_uid,
-            copy.series_instance_uid, copy.transfer_syntax_uid, "", "", "", "", "", "", "", "",
-            "", "", "", "", "", "", rows, cols, copy.path, size, copy.sha256, copy.calling_ae,
-            copy.called_ae, NULL};
+        const char *params[27] = {copy.sop_class_uid,
+                                  copy.sop_instance_uid,
+                                  copy.study_instance_uid,
+                                  copy.series_instance_uid,
+                                  copy.transfer_syntax_uid,
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  "",
+                                  rows,
+                                  cols,
+                                  copy.path,
+                                  size,
+                                  copy.sha256,
+                                  copy.calling_ae,
+                                  copy.called_ae,
+                                  NULL};
         sent = PQsendQueryParams(other,
                                  "SELECT is_new, stored_sha256 FROM calcnode_store_instance("
                                  "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
@@ -311,9 +327,9 @@ static void test_async_catalogue_records_an_aborted_association(void **state)
     assert_int_equal(cn_db_async_init(&loop, &options, &db, NULL, 0), 0);
 
     struct async_outcome started = {0};
-    assert_int_equal(cn_db_association_start(db, "MODALITY", "CALCNODE", "127.0.0.1:40000",
-                                             on_done, &started),
-                     0);
+    assert_int_equal(
+        cn_db_association_start(db, "MODALITY", "CALCNODE", "127.0.0.1:40000", on_done, &started),
+        0);
     run_until(&loop, &started.done);
     assert_int_equal(started.status, 0);
     assert_true(started.id > 0);
@@ -333,14 +349,13 @@ static void test_async_catalogue_records_an_aborted_association(void **state)
 
     struct async_outcome marked = {0}, conflict = {0}, ended = {0}, unknown = {0};
     assert_int_equal(cn_db_mark_aborted(db, started.id, NULL, on_done, &marked), 0);
-    assert_int_equal(cn_db_record_conflict(db, "1.2.3.300", "/var/calcnode/conflicts/c.dcm",
-                                           SHA_B, "MODALITY", started.id, on_done, &conflict),
+    assert_int_equal(cn_db_record_conflict(db, "1.2.3.300", "/var/calcnode/conflicts/c.dcm", SHA_B,
+                                           "MODALITY", started.id, on_done, &conflict),
                      0);
-    assert_int_equal(cn_db_association_end(db, started.id, CN_DB_ASSOCIATION_ABORTED, 1,
-                                           on_done, &ended),
-                     0);
-    assert_int_equal(cn_db_association_end(db, started.id + 1000, CN_DB_ASSOCIATION_RELEASED,
-                                           0, on_done, &unknown),
+    assert_int_equal(
+        cn_db_association_end(db, started.id, CN_DB_ASSOCIATION_ABORTED, 1, on_done, &ended), 0);
+    assert_int_equal(cn_db_association_end(db, started.id + 1000, CN_DB_ASSOCIATION_RELEASED, 0,
+                                           on_done, &unknown),
                      0);
     run_until(&loop, &unknown.done);
     assert_int_equal(marked.status, 0);
@@ -349,8 +364,8 @@ static void test_async_catalogue_records_an_aborted_association(void **state)
     assert_true(conflict.id > 0);
     assert_int_equal(ended.status, 0);
     assert_int_equal(unknown.status, CN_DB_ENOTFOUND);
-    assert_int_equal(cn_db_association_end(db, started.id, (enum cn_db_association_outcome)7,
-                                           0, on_done, &unknown),
+    assert_int_equal(cn_db_association_end(db, started.id, (enum cn_db_association_outcome)7, 0,
+                                           on_done, &unknown),
                      CN_DB_EINVAL);
 
     cn_db_async_close(db, NULL, NULL);
@@ -402,8 +417,8 @@ static void test_counts_match_the_tables(void **state)
 static void test_job_states_outside_the_check_are_refused(void **state)
 {
     (void)state;
-    PGresult *res = PQexec(conn, "INSERT INTO jobs (study_instance_uid, state) VALUES ('"
-                                 STUDY_UID "', 'lost')");
+    PGresult *res = PQexec(conn, "INSERT INTO jobs (study_instance_uid, state) VALUES ('" STUDY_UID
+                                 "', 'lost')");
     assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
     assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514"); /* check */
     PQclear(res);
@@ -462,17 +477,16 @@ static void test_list_instances_streams_every_row_or_one_study(void **state)
     (void)state;
     char err[CN_DB_ERR_SIZE];
     struct listing all = {0}, one = {0}, stopped = {.stop_after = 1};
-    assert_int_equal(cn_db_list_instances_blocking(conn, NULL, collect, &all, err, sizeof err),
-                     0);
+    assert_int_equal(cn_db_list_instances_blocking(conn, NULL, collect, &all, err, sizeof err), 0);
     assert_int_equal(all.rows, query_long("SELECT count(*) FROM instances"));
     assert_true(all.saw_other_study);
-    assert_int_equal(
-        cn_db_list_instances_blocking(conn, STUDY_UID, collect, &one, err, sizeof err), 0);
+    assert_int_equal(cn_db_list_instances_blocking(conn, STUDY_UID, collect, &one, err, sizeof err),
+                     0);
     assert_int_equal(one.rows, query_long("SELECT count(*) FROM instances WHERE "
                                           "study_instance_uid = '" STUDY_UID "'"));
     assert_false(one.saw_other_study);
-    assert_int_equal(
-        cn_db_list_instances_blocking(conn, NULL, collect, &stopped, err, sizeof err), 42);
+    assert_int_equal(cn_db_list_instances_blocking(conn, NULL, collect, &stopped, err, sizeof err),
+                     42);
     assert_int_equal(stopped.rows, 1);
     /* The connection is usable after a listing stopped early. */
     assert_int_equal(query_long("SELECT 7"), 7);

@@ -136,10 +136,8 @@ static void test_migrate_rolls_back_a_failing_file_and_stops(void **state)
     assert_int_equal(cn_db_migrate(conn, dir, err, sizeof err), CN_DB_EQUERY);
     assert_non_null(strstr(err, "002_bad.sql"));
     assert_int_equal(query_long(conn, "SELECT max(version) FROM schema_version"), 1);
-    assert_int_equal(query_long(conn, "SELECT count(*) FROM pg_tables WHERE tablename = 't2'"),
-                     0);
-    assert_int_equal(query_long(conn, "SELECT count(*) FROM pg_tables WHERE tablename = 't3'"),
-                     0);
+    assert_int_equal(query_long(conn, "SELECT count(*) FROM pg_tables WHERE tablename = 't2'"), 0);
+    assert_int_equal(query_long(conn, "SELECT count(*) FROM pg_tables WHERE tablename = 't3'"), 0);
     assert_int_equal(PQtransactionStatus(conn), PQTRANS_IDLE);
     for (size_t i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
