@@ -11,6 +11,7 @@
  * last of its handles has closed. */
 #include "db/async.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ struct request {
     char **params;
     cn_db_result_cb cb;
     void *user;
+    char error[CN_DB_ERR_SIZE + 64]; /* a failure waiting to be delivered */
 };
 
 struct cn_db_async {
@@ -50,10 +52,14 @@ struct cn_db_async {
     size_t queued;               /* queued plus in flight */
     size_t queue_max;
     struct request *inflight; /* READY: the request sent */
-    int busy;                 /* a statement (request or prepare) awaits its result */
-    int flushing;             /* PQflush has more to write */
-    int dispatching;          /* a completion callback runs: do not send meanwhile */
-    PGresult *result;         /* result kept for the statement in flight */
+    /* Failures detected inside cn_db_async_query (whose caller must not be called back
+     * before it returns), delivered from the timer callback, in order. */
+    struct request *failed_head, *failed_tail;
+    int in_enqueue;
+    int busy;         /* a statement (request or prepare) awaits its result */
+    int flushing;     /* PQflush has more to write */
+    int dispatching;  /* a completion callback runs: do not send meanwhile */
+    PGresult *result; /* result kept for the statement in flight */
     uint64_t reconnect_min_ms, reconnect_max_ms, backoff_ms;
     uint64_t connect_count;
     int open_handles; /* handles not yet closed (timer, polls) */
@@ -80,10 +86,10 @@ static void free_request(struct request *req)
 static void complete(struct cn_db_async *db, struct request *req, const PGresult *res,
                      const char *error)
 {
+    db->queued--;
     db->dispatching++;
     req->cb(res, error, req->user);
     db->dispatching--;
-    db->queued--;
     free_request(req);
 }
 
@@ -137,9 +143,21 @@ static int watch(struct cn_db_async *db, int events)
 
 static void drop_connection(struct cn_db_async *db, const char *reason);
 
+static void deliver_failed(struct cn_db_async *db)
+{
+    struct request *req;
+    while ((req = db->failed_head) != NULL) {
+        db->failed_head = req->next;
+        if (db->failed_head == NULL)
+            db->failed_tail = NULL;
+        complete(db, req, NULL, req->error);
+    }
+}
+
 static void on_timer(uv_timer_t *timer)
 {
     struct cn_db_async *db = timer->data;
+    deliver_failed(db);
     if (db->state == WAITING)
         start_connect(db);
     else if (db->state == CONNECTING)
@@ -171,8 +189,19 @@ static void drop_connection(struct cn_db_async *db, const char *reason)
         db->backoff_ms * 2 > db->reconnect_max_ms ? db->reconnect_max_ms : db->backoff_ms * 2;
     struct request *req = db->inflight;
     db->inflight = NULL;
-    if (req != NULL)
+    if (req == NULL)
+        return;
+    if (!db->in_enqueue) {
         complete(db, req, NULL, message);
+        return;
+    }
+    snprintf(req->error, sizeof req->error, "%s", message);
+    req->next = NULL;
+    if (db->failed_tail != NULL)
+        db->failed_tail->next = req;
+    else
+        db->failed_head = req;
+    db->failed_tail = req;
 }
 
 /* Notices would go to stderr by default; the loop thread never writes there. */
@@ -276,6 +305,12 @@ static void send_next(struct cn_db_async *db)
             ? PQsendQueryPrepared(db->conn, req->text, req->param_count, params, NULL, NULL, 0)
             : PQsendQueryParams(db->conn, req->text, req->param_count, NULL, params, NULL, NULL, 0);
     if (!sent) {
+        /* Never sent: it waits for the next connection at the head of the queue. */
+        db->inflight = NULL;
+        req->next = db->head;
+        db->head = req;
+        if (db->tail == NULL)
+            db->tail = req;
         drop_connection(db, NULL);
         return;
     }
@@ -439,7 +474,9 @@ static int enqueue(struct cn_db_async *db, int prepared, const char *text, int p
         db->head = req;
     db->tail = req;
     db->queued++;
+    db->in_enqueue = 1;
     send_next(db);
+    db->in_enqueue = 0;
     return 0;
 }
 
@@ -480,6 +517,7 @@ void cn_db_async_close(struct cn_db_async *db, void (*close_cb)(void *user), voi
     PQclear(db->result);
     db->result = NULL;
     const char *message = "database connection closed before the statement ran";
+    deliver_failed(db);
     struct request *req = db->inflight;
     db->inflight = NULL;
     if (req != NULL)

@@ -14,6 +14,9 @@
  * statements given at init are prepared again after every (re)connect, before any
  * queued request is sent.
  *
+ * Callbacks run from the loop (never from inside cn_db_async_query or _query_prepared),
+ * or from inside cn_db_async_close.
+ *
  * Threading: every function, and every callback, runs on the thread of the loop given to
  * cn_db_async_init. */
 #ifndef CN_DB_ASYNC_H

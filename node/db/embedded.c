@@ -378,6 +378,8 @@ static int spawn(char *const argv[], const struct run_as *ru, const char *log_pa
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
             dup2(log_fd, STDERR_FILENO) < 0)
             _exit(127);
+        /* calcnode's sockets and files are none of the server's business. */
+        closefrom(STDERR_FILENO + 1);
         setpgid(0, 0);
         if (drop_privileges(ru) != 0) {
             static const char msg[] = "calcnode: could not switch to the server's user\n";
