@@ -131,10 +131,13 @@ JSON
   done
 }
 
-# The storescu option that proposes transfer syntax $1 (storescu proposes the
-# uncompressed ones by default and one compressed syntax per option).
+# The storescu option that proposes transfer syntax $1 first (calcnode accepts the
+# first syntax of the peer's list it knows, so the file travels as it is stored).
 storescu_ts_option() {
   case "$1" in
+    1.2.840.10008.1.2) echo -xi ;;
+    1.2.840.10008.1.2.1) echo -xe ;;
+    1.2.840.10008.1.2.2) echo -xb ;;
     1.2.840.10008.1.2.1.99) echo -xd ;;
     1.2.840.10008.1.2.4.50) echo -xy ;;
     1.2.840.10008.1.2.4.51) echo -xx ;;
