@@ -246,6 +246,10 @@ int cn_db_store_instance(struct cn_db_async *db, const struct cn_db_instance *in
 static void on_done_result(const PGresult *res, const char *error, void *user)
 {
     struct pending *p = user;
+    if (p->done_cb == NULL) { /* the caller chose not to hear the outcome */
+        free(p);
+        return;
+    }
     if (error != NULL) {
         p->done_cb(CN_DB_EQUERY, 0, error, p->user);
     } else if (p->returns_id) {
@@ -267,7 +271,7 @@ static int submit(struct cn_db_async *db, const char *statement, int param_count
                   const char *const *params, int returns_id, int require_row, cn_db_done_cb cb,
                   void *user)
 {
-    if (db == NULL || cb == NULL)
+    if (db == NULL)
         return CN_DB_EINVAL;
     struct pending *p = calloc(1, sizeof *p);
     if (p == NULL)

@@ -70,7 +70,9 @@ struct cn_db_store_outcome {
 typedef void (*cn_db_store_cb)(int status, const struct cn_db_store_outcome *outcome,
                                const char *error, void *user);
 
-/* Completion of a request that returns an id (id 0 on failure) or nothing (id 0). */
+/* Completion of a request that returns an id (id 0 on failure) or nothing (id 0). The
+ * functions taking a cn_db_done_cb accept cb NULL when the caller does not need the
+ * outcome (the statement still runs; its failure is then not reported). */
 typedef void (*cn_db_done_cb)(int status, int64_t id, const char *error, void *user);
 
 /* Statements cn_db_async must prepare for the async forms below: pass them as the

@@ -347,6 +347,13 @@ static void test_async_catalogue_records_an_aborted_association(void **state)
     assert_int_equal(again.status, 0);
     assert_false(again.store.is_new);
 
+    /* Fire and forget (no callback): still applied, in order. */
+    struct async_outcome other = {0};
+    struct cn_db_instance second = in;
+    second.sop_instance_uid = "1.2.3.301";
+    assert_int_equal(cn_db_store_instance(db, &second, on_store, &other), 0);
+    assert_int_equal(cn_db_mark_aborted(db, started.id, "1.2.3.301", NULL, NULL), 0);
+
     struct async_outcome marked = {0}, conflict = {0}, ended = {0}, unknown = {0};
     assert_int_equal(cn_db_mark_aborted(db, started.id, NULL, on_done, &marked), 0);
     assert_int_equal(cn_db_record_conflict(db, "1.2.3.300", "/var/calcnode/conflicts/c.dcm", SHA_B,
@@ -358,8 +365,10 @@ static void test_async_catalogue_records_an_aborted_association(void **state)
                                            on_done, &unknown),
                      0);
     run_until(&loop, &unknown.done);
+    assert_int_equal(other.status, 0);
+    assert_true(other.store.is_new);
     assert_int_equal(marked.status, 0);
-    assert_int_equal(marked.id, 1);
+    assert_int_equal(marked.id, 2);
     assert_int_equal(conflict.status, 0);
     assert_true(conflict.id > 0);
     assert_int_equal(ended.status, 0);
@@ -378,9 +387,9 @@ static void test_async_catalogue_records_an_aborted_association(void **state)
              "instances_stored = 1 AND ended_at IS NOT NULL",
              (long long)started.id);
     assert_int_equal(query_long(sql), 1);
-    assert_int_equal(query_long("SELECT count(*) FROM instances WHERE sop_instance_uid = "
-                                "'1.2.3.300' AND aborted_association"),
-                     1);
+    assert_int_equal(query_long("SELECT count(*) FROM instances WHERE sop_instance_uid IN "
+                                "('1.2.3.300', '1.2.3.301') AND aborted_association"),
+                     2);
     assert_int_equal(query_long("SELECT count(*) FROM conflicts WHERE sop_instance_uid = "
                                 "'1.2.3.300' AND sha256 = '" SHA_B "'"),
                      1);
