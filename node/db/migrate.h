@@ -30,7 +30,8 @@ const char *cn_db_default_sql_dir(void);
  * whose version is above the highest version in schema_version (which this function
  * creates when missing). conn: borrowed, an open connection not inside a transaction.
  * Returns the number of migrations applied (0 when the schema was up to date) or a
- * negative cn_db_error with err filled: CN_DB_ENOTFOUND (no such directory), CN_DB_EFORMAT
+ * negative cn_db_error with err filled: CN_DB_EINVAL (conn NULL or inside a transaction),
+ * CN_DB_ENOTFOUND (no such directory), CN_DB_EFORMAT
  * (a badly named, duplicate-numbered, oversized or unreadable file), CN_DB_EQUERY (the
  * server rejected a migration; it was rolled back and later ones were not tried). */
 int cn_db_migrate(PGconn *conn, const char *sql_dir, char *err, size_t err_len);
