@@ -7,6 +7,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dcm/seg_writer.h"
+#include "util/uid.h"
+
+/* Series numbers of the objects calcnode adds to a study. */
+#define SEG_SERIES_NUMBER 9001
+/* The analysis run that produced the objects: re-analysis of a study (a later run) gets
+ * new UIDs; the node passes its own run number. */
+#define OFFLINE_RUN "1"
+
 void cn_analyze_stem(const char *path, char *buf, size_t buf_len)
 {
     const char *base = strrchr(path, '/');
@@ -166,4 +175,43 @@ int cn_analyze_write_mask(const char *output_dir, const struct cn_analyze_record
     int rc = write_file_atomically(path, buf, len, err, err_len);
     free(buf);
     return rc;
+}
+
+int cn_analyze_write_seg(const char *output_dir, const struct cn_analyze_record *record,
+                         int instance_number, char *err, size_t err_len)
+{
+    const struct cn_dcm_header *h = record->header;
+    char stem[1024], path[4096];
+    cn_analyze_stem(record->source, stem, sizeof stem);
+    snprintf(path, sizeof path, "%s/%s.seg.dcm", output_dir, stem);
+    char series_uid[CN_UID_BUFFER_SIZE], sop_uid[CN_UID_BUFFER_SIZE];
+    const char *series_parts[] = {"calcnode seg series", h->study_instance_uid,
+                                  CA_VERSION_STRING, OFFLINE_RUN};
+    const char *sop_parts[] = {"calcnode seg", h->sop_instance_uid, CA_VERSION_STRING,
+                               OFFLINE_RUN};
+    if (cn_uid_derive(series_parts, 4, series_uid) != 0 ||
+        cn_uid_derive(sop_parts, 4, sop_uid) != 0) {
+        snprintf(err, err_len, "could not derive the UIDs of \"%s\"", path);
+        return -1;
+    }
+    struct cn_seg_request request = {
+        .source_path = record->source,
+        .labels = record->result->labels,
+        .rows = record->result->rows,
+        .columns = record->result->columns,
+        .algorithm_name = "calcnode calcification detection",
+        .algorithm_version = CA_VERSION_STRING,
+        .series_instance_uid = series_uid,
+        .sop_instance_uid = sop_uid,
+        .series_number = SEG_SERIES_NUMBER,
+        .series_description = "Calcifications (calcnode)",
+        .instance_number = instance_number,
+    };
+    char detail[512];
+    if (cn_seg_write(path, &request, detail, sizeof detail) != 0) {
+        snprintf(err, err_len, "%s: could not write the Segmentation: %s", record->source,
+                 detail);
+        return -1;
+    }
+    return 0;
 }

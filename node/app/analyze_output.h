@@ -1,5 +1,5 @@
 /* What `calcnode analyze` writes for one analysed image: its record in findings.json,
- * and an optional label mask (PGM). Main thread. */
+ * an optional label mask (PGM), and its DICOM Segmentation. Main thread. */
 #ifndef CN_APP_ANALYZE_OUTPUT_H
 #define CN_APP_ANALYZE_OUTPUT_H
 
@@ -30,6 +30,13 @@ int cn_analyze_write_findings(const char *output_dir, json_t *images, char *err,
  * at 65535). Returns 0 or -1 with err filled. */
 int cn_analyze_write_mask(const char *output_dir, const struct cn_analyze_record *record,
                           char *err, size_t err_len);
+
+/* Writes OUTDIR/<stem>.seg.dcm, the binary Segmentation of the calcifications of a
+ * DICOM input: same study, a new series shared by the SEGs of that study, UIDs derived
+ * from (study or source instance, algorithm version, run) so that re-running gives the
+ * same objects. Returns 0 or -1 with err filled. */
+int cn_analyze_write_seg(const char *output_dir, const struct cn_analyze_record *record,
+                         int instance_number, char *err, size_t err_len);
 
 /* The file name of path without folders and without its last extension, into buf. */
 void cn_analyze_stem(const char *path, char *buf, size_t buf_len);

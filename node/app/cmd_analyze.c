@@ -1,6 +1,6 @@
 /* calcnode analyze: the analysis pipeline offline. For every input (DICOM, or PGM with
- * --pixel-spacing-mm): decode, find calcifications and clusters, and write one
- * OUTDIR/findings.json for the run. A bad
+ * --pixel-spacing-mm): decode, find calcifications and clusters, write a DICOM
+ * Segmentation per DICOM input and one OUTDIR/findings.json for the run. A bad
  * input is reported by name and the run goes on; the exit status is then 1. */
 #include <errno.h>
 #include <jansson.h>
@@ -22,22 +22,25 @@ enum {
     OPT_OUTPUT = 'o',
     OPT_PIXEL_SPACING = CN_OPT_FIRST_COMMAND_SPECIFIC,
     OPT_WRITE_MASKS,
+    OPT_NO_SEG,
 };
 
 static const char analyze_usage[] =
-    "usage: calcnode analyze [-c FILE] [--pixel-spacing-mm X] [--write-masks]\n"
+    "usage: calcnode analyze [-c FILE] [--pixel-spacing-mm X] [--write-masks] [--no-seg]\n"
     "                        -o OUTDIR FILE...\n"
-    "Finds microcalcifications and clusters in each mammogram and writes\n"
-    "OUTDIR/findings.json for the run.\n"
+    "Finds microcalcifications and clusters in each mammogram and writes, for each DICOM\n"
+    "input, a Segmentation OUTDIR/<name>.seg.dcm, and OUTDIR/findings.json for the run.\n"
     "\n"
     "  -o, --output DIR          where results go (created)\n"
     "      --pixel-spacing-mm X  pixel size of PGM inputs (PGM carries none)\n"
-    "      --write-masks         also write OUTDIR/<name>.mask.pgm (16-bit labels)\n";
+    "      --write-masks         also write OUTDIR/<name>.mask.pgm (16-bit labels)\n"
+    "      --no-seg              do not write Segmentations\n";
 
 struct analyze_options {
     const char *output_dir;
     double pgm_spacing_mm;
     int write_masks;
+    int write_seg;
 };
 
 static int on_analyze_option(int code, const char *arg, void *user)
@@ -60,6 +63,9 @@ static int on_analyze_option(int code, const char *arg, void *user)
     case OPT_WRITE_MASKS:
         o->write_masks = 1;
         return 0;
+    case OPT_NO_SEG:
+        o->write_seg = 0;
+        return 0;
     default:
         return -1;
     }
@@ -69,6 +75,7 @@ static const struct option analyze_extra[] = {
     {"output", required_argument, NULL, OPT_OUTPUT},
     {"pixel-spacing-mm", required_argument, NULL, OPT_PIXEL_SPACING},
     {"write-masks", no_argument, NULL, OPT_WRITE_MASKS},
+    {"no-seg", no_argument, NULL, OPT_NO_SEG},
     {NULL, 0, NULL, 0},
 };
 
@@ -87,7 +94,8 @@ static double elapsed_ms(const struct timespec *start)
 }
 
 /* Analyses one file; appends its record to images. Returns 0 or -1 (message printed). */
-static int analyze_one(const struct analyze_options *o, const char *path, json_t *images)
+static int analyze_one(const struct analyze_options *o, const char *path, int index,
+                       json_t *images)
 {
     char err[512] = "";
     struct cn_dcm_image image;
@@ -147,6 +155,11 @@ static int analyze_one(const struct analyze_options *o, const char *path, json_t
         fprintf(stderr, "calcnode analyze: %s\n", err);
         failed = 1;
     }
+    if (!is_pgm && o->write_seg &&
+        cn_analyze_write_seg(o->output_dir, &record, index, err, sizeof err) != 0) {
+        fprintf(stderr, "calcnode analyze: %s\n", err);
+        failed = 1;
+    }
     json_array_append_new(images, cn_analyze_image_json(&record));
     ca_result_free(&result);
     cn_dcm_image_free(&image);
@@ -156,7 +169,7 @@ static int analyze_one(const struct analyze_options *o, const char *path, json_t
 int cn_cmd_analyze(int argc, char **argv)
 {
     struct cn_conf conf;
-    struct analyze_options o = {0};
+    struct analyze_options o = {.write_seg = 1};
     int first_file = 0;
     int rc = cn_options_parse(argc, argv, analyze_usage, analyze_extra, on_analyze_option, &o,
                               &conf, &first_file);
@@ -174,7 +187,7 @@ int cn_cmd_analyze(int argc, char **argv)
     json_t *images = json_array();
     int failures = 0;
     for (int i = first_file; i < argc; i++) {
-        if (analyze_one(&o, argv[i], images) != 0)
+        if (analyze_one(&o, argv[i], i - first_file + 1, images) != 0)
             failures++;
     }
     char err[512];
