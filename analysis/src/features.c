@@ -79,7 +79,6 @@ struct work {
     const struct ca_result *r;
     const double *sp;
     struct ca_shape *shapes; /* one per calcification */
-    uint8_t *is_member;      /* calcification_count + 1, index = label */
     float *values;           /* scratch for intensities */
     size_t values_cap;
     struct ca_features *out;
@@ -176,9 +175,8 @@ static int calcification_features(struct work *w, size_t i)
     ca_first_order(w->values, s->area_px, &f[CA_CF_CALC_MEAN]);
 
     struct ca_ring ring;
-    w->is_member[i + 1] = 1;
-    rc = ca_ring_measure(w->r, w->sp, w->is_member, w->r->calcifications[i].bbox, 0, &ring);
-    w->is_member[i + 1] = 0;
+    uint32_t self = (uint32_t)i;
+    rc = ca_ring_measure(w->r, w->sp, w->shapes, &self, 1, w->r->calcifications[i].bbox, 0, &ring);
     if (rc != 0)
         return rc;
     f[CA_CF_DENSITY_8] = ring.density_8;
@@ -209,7 +207,8 @@ static double min_distance_sq(const struct ca_shape *a, const struct ca_shape *b
         for (size_t j = 0; j < b->border_count; j++) {
             double dx = ((double)a->border_xy[2 * i] - b->border_xy[2 * j]) * sp[1];
             double dy = ((double)a->border_xy[2 * i + 1] - b->border_xy[2 * j + 1]) * sp[0];
-            best = fmin(best, dx * dx + dy * dy);
+            double d = dx * dx + dy * dy;
+            best = d < best ? d : best;
         }
     return best;
 }
@@ -365,12 +364,8 @@ static int cluster_features(struct work *w, size_t k)
     int rc = member_pixels(w, c, f, box);
     if (rc != 0)
         return rc;
-    for (uint32_t m = 0; m < c->count; m++)
-        w->is_member[c->members[m] + 1] = 1;
     struct ca_ring ring;
-    rc = ca_ring_measure(w->r, w->sp, w->is_member, box, 1, &ring);
-    for (uint32_t m = 0; m < c->count; m++)
-        w->is_member[c->members[m] + 1] = 0;
+    rc = ca_ring_measure(w->r, w->sp, w->shapes, c->members, c->count, box, 1, &ring);
     if (rc != 0)
         return rc;
     f[CA_KF_DENSITY_8] = ring.density_8;
@@ -422,8 +417,7 @@ int ca_features_compute(const struct ca_result *result, const double spacing_mm[
     out->calcification = calloc(n ? n * CA_CALC_FEATURE_COUNT : 1, sizeof(double));
     out->cluster = calloc(nk ? nk * CA_CLUSTER_FEATURE_COUNT : 1, sizeof(double));
     w.shapes = calloc(n ? n : 1, sizeof(*w.shapes));
-    w.is_member = calloc(n + 1, 1);
-    if (!out->calcification || !out->cluster || !w.shapes || !w.is_member)
+    if (!out->calcification || !out->cluster || !w.shapes)
         rc = CA_ERR_OUT_OF_MEMORY;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = calcification_features(&w, i);
@@ -435,7 +429,6 @@ int ca_features_compute(const struct ca_result *result, const double spacing_mm[
         for (size_t i = 0; i < n; i++)
             ca_shape_release(&w.shapes[i]);
     free(w.shapes);
-    free(w.is_member);
     free(w.values);
     if (rc != 0)
         ca_features_free(out);

@@ -1,18 +1,16 @@
 /*
  * Intensity features: pyradiomics first-order statistics and the rings of tissue
- * around calcifications (an exact Euclidean distance transform in mm over a window).
+ * around calcifications (discs stamped row by row around the border pixels).
  */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "calc/features.h"
 #include "features_internal.h"
 #include "internal.h"
 
-/* Distances of pixels that see no object pixel in the window. Finite so that the
- * parabola intersections below never compute infinity minus infinity. */
-#define FAR_MM2 1e30
 /* Relative slack of the ring radius: a pixel at exactly r mm belongs to the ring even
  * when r^2 and its squared distance round differently. */
 #define RADIUS_SLACK 1e-9
@@ -43,7 +41,7 @@ static double entropy(const float *v, size_t n)
     uint32_t hist[BINS] = {0};
     for (size_t i = 0; i < n; i++) {
         double x = v[i] > 0.0f ? (v[i] < 1.0f ? v[i] : 1.0) : 0.0;
-        hist[(int)floor(x / CA_FEATURES_BIN_WIDTH)]++;
+        hist[(int)(x / CA_FEATURES_BIN_WIDTH)]++; /* x >= 0: truncation is floor */
     }
     double h = 0.0;
     for (int b = 0; b < BINS; b++)
@@ -63,8 +61,8 @@ void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT])
     double sum = 0.0, lo = v[0], hi = v[0];
     for (size_t i = 0; i < n; i++) {
         sum += v[i];
-        lo = fmin(lo, v[i]);
-        hi = fmax(hi, v[i]);
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
     }
     double mean = sum / (double)n, m2 = 0.0, m3 = 0.0, m4 = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -85,82 +83,56 @@ void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT])
     out[FO_P90] = percentile(v, n, PERCENTILE_HIGH);
 }
 
+/* Levels of the ring map: a pixel's level is the smallest ring that holds it. */
+enum { LEVEL_NONE, LEVEL_32, LEVEL_25, LEVEL_8 };
+
 /*
- * One column of the squared distance transform (Felzenszwalb and Huttenlocher, Theory
- * of Computing 8, 2012): d[q] = min_p f[p] + w2 (q - p)^2, through the lower envelope
- * of the parabolas. v (n) and z (n + 1) are scratch.
+ * half[dy] for dy = 0..ry: the largest dx with (dx sx)^2 + (dy sy)^2 <= r^2 (with the
+ * slack), or -1 when the row dy is out of reach. Adjusted by the exact test so that
+ * membership is the same as comparing squared distances.
  */
-static void dt_1d(const double *f, size_t n, double w2, double *d, size_t *v, double *z)
+static void disc_rows(double r_mm, const double sp[2], int64_t ry, int64_t *half)
 {
-    size_t k = 0;
-    v[0] = 0;
-    z[0] = -INFINITY;
-    z[1] = INFINITY;
-    for (size_t q = 1; q < n; q++) {
-        double fq = f[q] + w2 * (double)q * (double)q, s;
-        /* z[0] is -infinity, so k never goes below 0 */
-        for (;;) {
-            size_t p = v[k];
-            s = (fq - (f[p] + w2 * (double)p * (double)p)) / (2.0 * w2 * (double)(q - p));
-            if (s > z[k])
-                break;
-            k--;
+    double limit = r_mm * r_mm * (1.0 + RADIUS_SLACK);
+    for (int64_t dy = 0; dy <= ry; dy++) {
+        double yy = (double)dy * sp[0];
+        yy *= yy;
+        if (yy > limit) {
+            half[dy] = -1;
+            continue;
         }
-        k++;
-        v[k] = q;
-        z[k] = s;
-        z[k + 1] = INFINITY;
-    }
-    k = 0;
-    for (size_t q = 0; q < n; q++) {
-        while (z[k + 1] < (double)q)
-            k++;
-        double dq = (double)q - (double)v[k];
-        d[q] = f[v[k]] + w2 * dq * dq;
+        int64_t hw = (int64_t)floor(sqrt(limit - yy) / sp[1]);
+        while ((double)(hw + 1) * sp[1] * (double)(hw + 1) * sp[1] + yy <= limit)
+            hw++;
+        while (hw >= 0 && (double)hw * sp[1] * (double)hw * sp[1] + yy > limit)
+            hw--;
+        half[dy] = hw;
     }
 }
 
-/* Squared distance in mm2 from every window pixel to the nearest object pixel. */
-static int distance_sq(const uint8_t *obj, uint32_t w, uint32_t h, const double sp[2], double *d2)
+/* Marks with level every window pixel within the disc rows half of a border pixel. The
+ * nearest pixel of a set to a pixel outside it is always a border pixel (one with a
+ * 4-neighbour outside), so the discs of the border pixels cover the whole ring. */
+static void stamp(uint8_t *map, uint32_t w, uint32_t h, uint32_t x0, uint32_t y0,
+                  const struct ca_shape *shape, const int64_t *half, int64_t ry, uint8_t level)
 {
-    size_t len = (w > h ? w : h);
-    double *f = malloc(len * sizeof(double)), *d = malloc(len * sizeof(double));
-    double *z = malloc((len + 1) * sizeof(double));
-    size_t *v = malloc(len * sizeof(size_t));
-    if (!f || !d || !z || !v) {
-        free(f), free(d), free(z), free(v);
-        return CA_ERR_OUT_OF_MEMORY;
-    }
-    for (uint32_t y = 0; y < h; y++) {
-        const uint8_t *o = obj + (size_t)y * w;
-        double *row = d2 + (size_t)y * w;
-        double last = -1.0;
-        for (uint32_t x = 0; x < w; x++) {
-            if (o[x])
-                last = x;
-            row[x] = last < 0.0 ? FAR_MM2 : ((double)x - last) * sp[1];
-        }
-        last = -1.0;
-        for (uint32_t x = w; x-- > 0;) {
-            if (o[x])
-                last = x;
-            if (last >= 0.0)
-                row[x] = fmin(row[x], (last - (double)x) * sp[1]);
-            row[x] = row[x] >= FAR_MM2 ? FAR_MM2 : row[x] * row[x];
+    for (size_t b = 0; b < shape->border_count; b++) {
+        int64_t bx = (int64_t)shape->border_xy[2 * b] - x0;
+        int64_t by = (int64_t)shape->border_xy[2 * b + 1] - y0;
+        for (int64_t dy = -ry; dy <= ry; dy++) {
+            int64_t y = by + dy, hw = half[dy < 0 ? -dy : dy];
+            if (y < 0 || y >= (int64_t)h || hw < 0)
+                continue;
+            int64_t xa = bx - hw < 0 ? 0 : bx - hw;
+            int64_t xb = bx + hw >= (int64_t)w ? (int64_t)w - 1 : bx + hw;
+            if (xa <= xb)
+                memset(map + (size_t)y * w + (size_t)xa, level, (size_t)(xb - xa + 1));
         }
     }
-    for (uint32_t x = 0; x < w; x++) {
-        for (uint32_t y = 0; y < h; y++)
-            f[y] = d2[(size_t)y * w + x];
-        dt_1d(f, h, sp[0] * sp[0], d, v, z);
-        for (uint32_t y = 0; y < h; y++)
-            d2[(size_t)y * w + x] = d[y];
-    }
-    free(f), free(d), free(z), free(v);
-    return 0;
 }
 
-int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2], const uint8_t *is_member,
+int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
+                    const struct ca_shape *shapes, const uint32_t *members, size_t count,
                     const uint32_t box[4], int with_32, struct ca_ring *out)
 {
     *out = (struct ca_ring){0};
@@ -172,44 +144,44 @@ int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2], const
     uint32_t y1 = box[3] + ry < r->rows ? box[3] + ry : r->rows - 1;
     uint32_t w = x1 - x0 + 1, h = y1 - y0 + 1;
     size_t n = (size_t)w * h;
-    uint8_t *obj = malloc(n);
-    double *d2 = malloc(n * sizeof(double));
+    uint8_t *map = calloc(n, 1);
     float *ring = malloc(n * sizeof(float));
-    if (!obj || !d2 || !ring) {
-        free(obj), free(d2), free(ring);
+    int64_t *half = malloc(((size_t)ry + 1) * sizeof(int64_t));
+    if (!map || !ring || !half) {
+        free(map), free(ring), free(half);
         return CA_ERR_OUT_OF_MEMORY;
     }
-    for (uint32_t y = 0; y < h; y++)
-        for (uint32_t x = 0; x < w; x++) {
-            uint32_t id = r->labels[(size_t)(y0 + y) * r->columns + x0 + x];
-            obj[(size_t)y * w + x] = id != 0 && id <= r->calcification_count && is_member[id];
-        }
-    int rc = distance_sq(obj, w, h, spacing_mm, d2);
-    if (rc != 0) {
-        free(obj), free(d2), free(ring);
-        return rc;
+    static const struct {
+        double r_mm;
+        uint8_t level;
+    } discs[] = {{CA_FEATURES_DENSITY_32_MM, LEVEL_32},
+                 {CA_FEATURES_RING_MM, LEVEL_25},
+                 {CA_FEATURES_DENSITY_8_MM, LEVEL_8}};
+    /* widest first: a narrower disc overwrites with its higher level */
+    for (size_t d = with_32 ? 0 : 1; d < sizeof(discs) / sizeof(discs[0]); d++) {
+        disc_rows(discs[d].r_mm, spacing_mm, ry, half);
+        for (size_t m = 0; m < count; m++)
+            stamp(map, w, h, x0, y0, &shapes[members[m]], half, ry, discs[d].level);
     }
-    double r8 = CA_FEATURES_DENSITY_8_MM * CA_FEATURES_DENSITY_8_MM * (1.0 + RADIUS_SLACK);
-    double r25 = CA_FEATURES_RING_MM * CA_FEATURES_RING_MM * (1.0 + RADIUS_SLACK);
-    double r32 = CA_FEATURES_DENSITY_32_MM * CA_FEATURES_DENSITY_32_MM * (1.0 + RADIUS_SLACK);
     double sum8 = 0.0, sum32 = 0.0;
     size_t n8 = 0, n25 = 0, n32 = 0;
-    for (uint32_t y = 0; y < h; y++)
+    for (uint32_t y = 0; y < h; y++) {
+        const uint8_t *lv = map + (size_t)y * w;
+        size_t img = (size_t)(y0 + y) * r->columns + x0;
         for (uint32_t x = 0; x < w; x++) {
-            size_t img = (size_t)(y0 + y) * r->columns + x0 + x;
-            double d = d2[(size_t)y * w + x];
-            if (r->labels[img] != 0 || !r->breast_mask[img] || d > r32)
+            if (lv[x] == LEVEL_NONE || r->labels[img + x] != 0 || !r->breast_mask[img + x])
                 continue;
-            float value = r->normalized[img];
-            if (d <= r8)
+            float value = r->normalized[img + x];
+            if (lv[x] == LEVEL_8)
                 sum8 += value, n8++;
-            if (d <= r25)
+            if (lv[x] >= LEVEL_25)
                 ring[n25++] = value;
             sum32 += value, n32++;
         }
+    }
     out->density_8 = n8 ? sum8 / (double)n8 : 0.0;
     out->density_32 = with_32 && n32 ? sum32 / (double)n32 : 0.0;
     ca_first_order(ring, n25, out->stats);
-    free(obj), free(d2), free(ring);
+    free(map), free(ring), free(half);
     return 0;
 }

@@ -71,12 +71,12 @@ struct ca_ring {
 };
 
 /*
- * Measures the rings around the pixels p with labels[p] in the set: is_member[id] != 0
- * (is_member has calcification_count + 1 entries, index 0 unused), within the image box
- * x0..x1, y0..y1 inclusive that holds all of them. with_32 nonzero: also density_32.
- * Errors: CA_ERR_OUT_OF_MEMORY.
+ * Measures the rings around the calcifications members[0..count-1] (indices into
+ * shapes and the result), whose pixels all lie in the image box x0, y0, x1, y1
+ * (inclusive). with_32 nonzero: also density_32. Errors: CA_ERR_OUT_OF_MEMORY.
  */
-int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2], const uint8_t *is_member,
+int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
+                    const struct ca_shape *shapes, const uint32_t *members, size_t count,
                     const uint32_t box[4], int with_32, struct ca_ring *out);
 
 /*
