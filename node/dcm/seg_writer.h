@@ -28,6 +28,8 @@
 extern "C" {
 #endif
 
+#define CN_SEG_LABEL_SIZE 65
+
 /* All pointers are borrowed for the duration of the call. */
 struct cn_seg_request {
     const char *source_path;        /* the segmented image, a DICOM Part 10 file */
@@ -58,6 +60,22 @@ struct cn_seg_request {
  * SEG with one empty frame. */
 int cn_seg_write(const char *path, const struct cn_seg_request *request, char *err,
                  size_t err_len);
+
+/* What a SEG file holds, as DCMTK dcmseg reads it back (for checks and tests). */
+struct cn_seg_summary {
+    uint32_t segment_count;
+    uint32_t frame_count;
+    uint32_t rows, columns;
+    uint8_t *mask;          /* frame 1 unpacked, rows * columns bytes of 0 or 1; owned */
+    char segment_label[CN_SEG_LABEL_SIZE]; /* of segment 1 */
+    char referenced_sop_instance_uid[65];  /* the first frame's derivation source */
+};
+
+/* Reads the SEG at path with DCMTK. Returns 0 and fills *out (release with
+ * cn_seg_summary_free), CN_DCM_EIO / CN_DCM_EFORMAT when it cannot be read as a SEG. */
+int cn_seg_read(const char *path, struct cn_seg_summary *out, char *err, size_t err_len);
+
+void cn_seg_summary_free(struct cn_seg_summary *summary);
 
 #ifdef __cplusplus
 }
