@@ -57,6 +57,15 @@ static json_t *calcification_json(const struct ca_calcification *c)
     return o;
 }
 
+static json_t *cluster_features_json(const struct ca_features *f, size_t index)
+{
+    json_t *o = json_object();
+    const double *row = f->cluster + index * CA_CLUSTER_FEATURE_COUNT;
+    for (size_t i = 0; i < CA_CLUSTER_FEATURE_COUNT; i++)
+        json_object_set_new(o, ca_cluster_feature_name(i), json_real(row[i]));
+    return o;
+}
+
 static json_t *cluster_json(const struct ca_cluster *k, size_t index)
 {
     json_t *o = json_object();
@@ -101,11 +110,17 @@ json_t *cn_analyze_image_json(const struct cn_analyze_record *record)
         json_array_append_new(calcs, calcification_json(&r->calcifications[i]));
     json_object_set_new(o, "calcifications", calcs);
     json_t *clusters = json_array();
-    for (size_t i = 0; i < r->cluster_count; i++)
-        json_array_append_new(clusters, cluster_json(&r->clusters[i], i));
+    for (size_t i = 0; i < r->cluster_count; i++) {
+        json_t *cluster = cluster_json(&r->clusters[i], i);
+        if (record->features && i < record->features->cluster_count)
+            json_object_set_new(cluster, "features",
+                                cluster_features_json(record->features, i));
+        json_array_append_new(clusters, cluster);
+    }
     json_object_set_new(o, "clusters", clusters);
     json_object_set_new(o, "decode_ms", json_real(round(record->decode_ms * 10) / 10));
     json_object_set_new(o, "analysis_ms", json_real(round(record->analysis_ms * 10) / 10));
+    json_object_set_new(o, "features_ms", json_real(round(record->features_ms * 100) / 100));
     return o;
 }
 
@@ -214,4 +229,44 @@ int cn_analyze_write_seg(const char *output_dir, const struct cn_analyze_record 
         return -1;
     }
     return 0;
+}
+
+/* CSV text field: quoted, inner quotes doubled (RFC 4180). */
+static void csv_text(FILE *csv, const char *text)
+{
+    fputc('"', csv);
+    for (const char *p = text ? text : ""; *p; p++) {
+        if (*p == '"')
+            fputc('"', csv);
+        fputc(*p, csv);
+    }
+    fputc('"', csv);
+}
+
+void cn_analyze_write_feature_header(FILE *csv)
+{
+    fputs("source,sop_instance_uid,cluster,x,y,x0,y0,x1,y1,count", csv);
+    for (size_t i = 0; i < CA_CLUSTER_FEATURE_COUNT; i++)
+        fprintf(csv, ",%s", ca_cluster_feature_name(i));
+    fputs(",label\n", csv);
+}
+
+void cn_analyze_write_feature_rows(FILE *csv, const struct cn_analyze_record *record)
+{
+    const struct ca_result *r = record->result;
+    const struct ca_features *f = record->features;
+    if (!f)
+        return;
+    for (size_t k = 0; k < r->cluster_count && k < f->cluster_count; k++) {
+        const struct ca_cluster *c = &r->clusters[k];
+        csv_text(csv, record->source);
+        fputc(',', csv);
+        csv_text(csv, record->header ? record->header->sop_instance_uid : "");
+        fprintf(csv, ",%zu,%.4f,%.4f,%u,%u,%u,%u,%u", k, c->x_px, c->y_px, c->bbox[0],
+                c->bbox[1], c->bbox[2], c->bbox[3], c->count);
+        const double *row = f->cluster + k * CA_CLUSTER_FEATURE_COUNT;
+        for (size_t i = 0; i < CA_CLUSTER_FEATURE_COUNT; i++)
+            fprintf(csv, ",%.9g", row[i]);
+        fputs(",\n", csv);
+    }
 }

@@ -5,8 +5,10 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "calc/analysis.h"
+#include "calc/features.h"
 #include "dcm/dcm.h"
 
 struct cn_analyze_record {
@@ -14,12 +16,21 @@ struct cn_analyze_record {
     const struct cn_dcm_header *header; /* NULL for PGM input */
     const struct cn_dcm_image *image;
     const struct ca_result *result;
-    double decode_ms, analysis_ms;
+    const struct ca_features *features; /* of result */
+    double decode_ms, analysis_ms, features_ms;
 };
 
 /* The findings.json object of one image (a new reference). Coordinates are pixel
  * coordinates of the input image: x column, y row. */
 json_t *cn_analyze_image_json(const struct cn_analyze_record *record);
+
+/* The header line of the feature table (--dump-features): identification columns, then
+ * every cluster feature by name in the library's order, then an empty label column for
+ * a site to fill. */
+void cn_analyze_write_feature_header(FILE *csv);
+
+/* One row per cluster of the record. */
+void cn_analyze_write_feature_rows(FILE *csv, const struct cn_analyze_record *record);
 
 /* Writes OUTDIR/findings.json = {"images": images} atomically (temporary file, fsync,
  * rename). Returns 0 or -1 with err filled. */

@@ -23,6 +23,7 @@ enum {
     OPT_PIXEL_SPACING = CN_OPT_FIRST_COMMAND_SPECIFIC,
     OPT_WRITE_MASKS,
     OPT_NO_SEG,
+    OPT_DUMP_FEATURES,
 };
 
 static const char analyze_usage[] =
@@ -34,13 +35,17 @@ static const char analyze_usage[] =
     "  -o, --output DIR          where results go (created)\n"
     "      --pixel-spacing-mm X  pixel size of PGM inputs (PGM carries none)\n"
     "      --write-masks         also write OUTDIR/<name>.mask.pgm (16-bit labels)\n"
-    "      --no-seg              do not write Segmentations\n";
+    "      --no-seg              do not write Segmentations\n"
+    "      --dump-features CSV   write one row of features per cluster (label column\n"
+    "                            empty), for a site to label and train on\n";
 
 struct analyze_options {
     const char *output_dir;
     double pgm_spacing_mm;
     int write_masks;
     int write_seg;
+    const char *features_csv_path;
+    FILE *features_csv;
 };
 
 static int on_analyze_option(int code, const char *arg, void *user)
@@ -66,6 +71,9 @@ static int on_analyze_option(int code, const char *arg, void *user)
     case OPT_NO_SEG:
         o->write_seg = 0;
         return 0;
+    case OPT_DUMP_FEATURES:
+        o->features_csv_path = arg;
+        return 0;
     default:
         return -1;
     }
@@ -76,6 +84,7 @@ static const struct option analyze_extra[] = {
     {"pixel-spacing-mm", required_argument, NULL, OPT_PIXEL_SPACING},
     {"write-masks", no_argument, NULL, OPT_WRITE_MASKS},
     {"no-seg", no_argument, NULL, OPT_NO_SEG},
+    {"dump-features", required_argument, NULL, OPT_DUMP_FEATURES},
     {NULL, 0, NULL, 0},
 };
 
@@ -142,13 +151,26 @@ static int analyze_one(const struct analyze_options *o, const char *path, int in
         return -1;
     }
     double analysis_ms = elapsed_ms(&start) - decode_ms;
+    struct ca_features features;
+    memset(&features, 0, sizeof features);
+    rc = ca_features_compute(&result, input.spacing_mm, &features);
+    if (rc != 0) {
+        fprintf(stderr, "calcnode analyze: %s: could not compute features: %s\n", path,
+                ca_strerror(rc));
+        ca_result_free(&result);
+        cn_dcm_image_free(&image);
+        return -1;
+    }
+    double features_ms = elapsed_ms(&start) - decode_ms - analysis_ms;
     struct cn_analyze_record record = {
         .source = path,
         .header = is_pgm ? NULL : &header,
         .image = &image,
         .result = &result,
+        .features = &features,
         .decode_ms = decode_ms,
         .analysis_ms = analysis_ms,
+        .features_ms = features_ms,
     };
     int failed = 0;
     if (o->write_masks && cn_analyze_write_mask(o->output_dir, &record, err, sizeof err) != 0) {
@@ -160,7 +182,10 @@ static int analyze_one(const struct analyze_options *o, const char *path, int in
         fprintf(stderr, "calcnode analyze: %s\n", err);
         failed = 1;
     }
+    if (o->features_csv)
+        cn_analyze_write_feature_rows(o->features_csv, &record);
     json_array_append_new(images, cn_analyze_image_json(&record));
+    ca_features_free(&features);
     ca_result_free(&result);
     cn_dcm_image_free(&image);
     return failed ? -1 : 0;
@@ -184,6 +209,15 @@ int cn_cmd_analyze(int argc, char **argv)
                 o.output_dir, strerror(errno));
         return 1;
     }
+    if (o.features_csv_path) {
+        o.features_csv = fopen(o.features_csv_path, "w");
+        if (!o.features_csv) {
+            fprintf(stderr, "calcnode analyze: could not create \"%s\": %s\n",
+                    o.features_csv_path, strerror(errno));
+            return 1;
+        }
+        cn_analyze_write_feature_header(o.features_csv);
+    }
     json_t *images = json_array();
     int failures = 0;
     for (int i = first_file; i < argc; i++) {
@@ -196,6 +230,11 @@ int cn_cmd_analyze(int argc, char **argv)
         failures++;
     }
     json_decref(images);
+    if (o.features_csv && fclose(o.features_csv) != 0) {
+        fprintf(stderr, "calcnode analyze: could not write \"%s\": %s\n", o.features_csv_path,
+                strerror(errno));
+        failures++;
+    }
     if (failures) {
         fprintf(stderr, "calcnode analyze: %d of %d inputs failed\n", failures,
                 argc - first_file);
