@@ -31,6 +31,8 @@ const char default_manufacturer[] = "calcnode";
 /* CS, PS3.3 C.10.9 Content Label: upper case, digits, space, underscore. */
 const char content_label[] = "CALCIFICATIONS";
 const char segment_label[] = "Calcification";
+/* DCMTK requires every General Equipment value; software has no serial number. */
+const char device_serial_number[] = "0";
 
 struct source_image {
     std::string sop_class_uid, sop_instance_uid, study_uid, series_uid, patient_id;
@@ -143,7 +145,8 @@ int write_seg(const char *path, const struct cn_seg_request *r, char *err, size_
                          r->source_path, src.columns, src.rows);
 
     const char *manufacturer = r->manufacturer != nullptr ? r->manufacturer : default_manufacturer;
-    IODGeneralEquipmentModule::EquipmentInfo equipment(manufacturer, r->algorithm_name, "1",
+    IODGeneralEquipmentModule::EquipmentInfo equipment(manufacturer, r->algorithm_name,
+                                                       device_serial_number,
                                                        r->algorithm_version);
     ContentIdentificationMacro *ident_raw = nullptr;
     cond = ContentIdentificationMacro::create(std::to_string(r->instance_number).c_str(),
@@ -297,6 +300,12 @@ int write_seg(const char *path, const struct cn_seg_request *r, char *err, size_
      * source's Patient Orientation (type 2C, empty when the source has none). */
     if (get_first(source_ds, DCM_FrameOfReferenceUID).empty())
         w.put(DCM_PatientOrientation, get_string(source_ds, DCM_PatientOrientation).c_str());
+    /* General Equipment describes the software that made the SEG, not the modality's
+     * site and station the import brought along. */
+    ds.findAndDeleteElement(DCM_InstitutionName);
+    ds.findAndDeleteElement(DCM_InstitutionAddress);
+    ds.findAndDeleteElement(DCM_InstitutionalDepartmentName);
+    ds.findAndDeleteElement(DCM_StationName);
     ds.findAndDeleteElement(DCM_InstanceCreationDate);
     ds.findAndDeleteElement(DCM_InstanceCreationTime);
     if (!w.ok())
