@@ -213,34 +213,50 @@ static double min_distance_sq(const struct ca_shape *a, const struct ca_shape *b
     return best;
 }
 
+/* Pairs of members closer than the widest link, with their squared distance. */
+struct link {
+    struct ca_edge e;
+    double d2_mm2;
+};
+
 static int topology(struct work *w, const struct ca_cluster *c, double *f)
 {
-    size_t n = c->count;
+    size_t n = c->count, count = 0, cap = 0;
     double widest = 2.0 * topology_scales_mm[CA_FEATURES_TOPOLOGY_SCALE_COUNT - 1];
-    double *d2 = malloc(n * n * sizeof(double));
-    uint8_t *adj = malloc(n * n);
-    if (!d2 || !adj) {
-        free(d2), free(adj);
-        return CA_ERR_OUT_OF_MEMORY;
-    }
-    for (size_t i = 0; i < n; i++) {
-        d2[i * n + i] = INFINITY;
+    widest = widest * widest * (1.0 + EDGE_SLACK);
+    struct link *links = NULL;
+    for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
             uint32_t a = c->members[i], b = c->members[j];
-            d2[i * n + j] = d2[j * n + i] = min_distance_sq(
-                &w->shapes[a], &w->shapes[b], w->r->calcifications[a].bbox,
-                w->r->calcifications[b].bbox, w->sp, widest * widest * (1.0 + EDGE_SLACK));
+            double d2 = min_distance_sq(&w->shapes[a], &w->shapes[b], w->r->calcifications[a].bbox,
+                                        w->r->calcifications[b].bbox, w->sp, widest);
+            if (!(d2 <= widest))
+                continue;
+            if (count == cap) {
+                size_t grown = cap ? 2 * cap : 64;
+                struct link *more = realloc(links, grown * sizeof(*links));
+                if (!more) {
+                    free(links);
+                    return CA_ERR_OUT_OF_MEMORY;
+                }
+                links = more, cap = grown;
+            }
+            links[count++] = (struct link){{(uint32_t)i, (uint32_t)j}, d2};
         }
-    }
-    int rc = 0;
+    struct ca_edge *edges = malloc((count ? count : 1) * sizeof(*edges));
+    int rc = edges ? 0 : CA_ERR_OUT_OF_MEMORY;
     for (int s = 0; s < CA_FEATURES_TOPOLOGY_SCALE_COUNT && rc == 0; s++) {
         double link = 2.0 * topology_scales_mm[s];
         link = link * link * (1.0 + EDGE_SLACK);
-        for (size_t i = 0; i < n * n; i++)
-            adj[i] = d2[i] <= link;
-        rc = ca_graph_metrics(adj, n, &f[CA_KF_TOPO_05MM_SUBGRAPHS + s * CA_GRAPH_METRIC_COUNT]);
+        size_t m = 0;
+        for (size_t k = 0; k < count; k++)
+            if (links[k].d2_mm2 <= link)
+                edges[m++] = links[k].e;
+        rc = ca_graph_metrics(n, edges, m,
+                              &f[CA_KF_TOPO_05MM_SUBGRAPHS + s * CA_GRAPH_METRIC_COUNT]);
     }
-    free(d2), free(adj);
+    free(edges);
+    free(links);
     return rc;
 }
 

@@ -79,11 +79,18 @@ int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
                     const struct ca_shape *shapes, const uint32_t *members, size_t count,
                     const uint32_t box[4], int with_32, struct ca_ring *out);
 
+/* An undirected link between nodes a and b (a != b) of a graph. */
+struct ca_edge {
+    uint32_t a, b;
+};
+
 /*
- * Graph metrics of the undirected graph with n nodes and adjacency matrix adj (n * n,
- * symmetric, zero diagonal) into out (calc/features.h CA_TOPOLOGY order). n 0 gives all
- * zero. Errors: CA_ERR_OUT_OF_MEMORY.
+ * Graph metrics of the undirected graph with n nodes and the given links (each pair at
+ * most once) into out (calc/features.h CA_TOPOLOGY order). n 0 gives all zero. Time
+ * O(n (n + links)) for the eccentricities, memory O(n + links). Errors:
+ * CA_ERR_OUT_OF_MEMORY.
  */
-int ca_graph_metrics(const uint8_t *adj, size_t n, double out[CA_GRAPH_METRIC_COUNT]);
+int ca_graph_metrics(size_t n, const struct ca_edge *edges, size_t edge_count,
+                     double out[CA_GRAPH_METRIC_COUNT]);
 
 #endif

@@ -19,29 +19,33 @@ enum {
     GM_ISOLATED_FRACTION
 };
 
-/* Neighbour lists of the adjacency matrix, compressed: start[i]..start[i+1]-1 in nb. */
+/* Neighbour lists, compressed: the neighbours of i are nb[start[i] .. start[i+1]-1]. */
 struct csr {
     size_t *start;
     size_t *nb;
 };
 
-static int build_csr(const uint8_t *adj, size_t n, struct csr *g)
+static int build_csr(size_t n, const struct ca_edge *edges, size_t edge_count, struct csr *g)
 {
-    size_t edges = 0;
-    for (size_t i = 0; i < n * n; i++)
-        edges += adj[i] != 0;
-    g->start = malloc((n + 1) * sizeof(size_t));
-    g->nb = malloc((edges ? edges : 1) * sizeof(size_t));
-    if (!g->start || !g->nb)
+    g->start = calloc(n + 1, sizeof(size_t));
+    g->nb = malloc((edge_count ? 2 * edge_count : 1) * sizeof(size_t));
+    size_t *fill = malloc(n * sizeof(size_t));
+    if (!g->start || !g->nb || !fill) {
+        free(fill);
         return CA_ERR_OUT_OF_MEMORY;
-    size_t e = 0;
-    for (size_t i = 0; i < n; i++) {
-        g->start[i] = e;
-        for (size_t j = 0; j < n; j++)
-            if (adj[i * n + j])
-                g->nb[e++] = j;
     }
-    g->start[n] = e;
+    for (size_t e = 0; e < edge_count; e++) {
+        g->start[edges[e].a + 1]++;
+        g->start[edges[e].b + 1]++;
+    }
+    for (size_t i = 0; i < n; i++)
+        g->start[i + 1] += g->start[i];
+    memcpy(fill, g->start, n * sizeof(size_t));
+    for (size_t e = 0; e < edge_count; e++) {
+        g->nb[fill[edges[e].a]++] = edges[e].b;
+        g->nb[fill[edges[e].b]++] = edges[e].a;
+    }
+    free(fill);
     return 0;
 }
 
@@ -70,7 +74,8 @@ static size_t bfs(const struct csr *g, size_t n, size_t s, size_t *dist, size_t 
     return far;
 }
 
-int ca_graph_metrics(const uint8_t *adj, size_t n, double out[CA_GRAPH_METRIC_COUNT])
+int ca_graph_metrics(size_t n, const struct ca_edge *edges, size_t edge_count,
+                     double out[CA_GRAPH_METRIC_COUNT])
 {
     memset(out, 0, CA_GRAPH_METRIC_COUNT * sizeof(double));
     if (n == 0)
@@ -78,7 +83,9 @@ int ca_graph_metrics(const uint8_t *adj, size_t n, double out[CA_GRAPH_METRIC_CO
     struct csr g = {0};
     size_t *dist = malloc(n * sizeof(size_t)), *queue = malloc(n * sizeof(size_t));
     uint8_t *seen = calloc(n, 1);
-    int rc = dist && queue && seen ? build_csr(adj, n, &g) : CA_ERR_OUT_OF_MEMORY;
+    size_t *mark = calloc(n, sizeof(size_t));
+    int rc =
+        dist && queue && seen && mark ? build_csr(n, edges, edge_count, &g) : CA_ERR_OUT_OF_MEMORY;
     if (rc != 0)
         goto done;
     size_t components = 0, giant = 0, isolated = 0, max_degree = 0, degree_sum = 0;
@@ -99,11 +106,16 @@ int ca_graph_metrics(const uint8_t *adj, size_t n, double out[CA_GRAPH_METRIC_CO
         max_degree = k > max_degree ? k : max_degree;
         isolated += k == 0;
         if (k >= 2) {
-            size_t triangles = 0;
+            /* links among the neighbours of i: each is seen from both of its ends */
+            size_t seen_twice = 0;
             for (size_t a = g.start[i]; a < g.start[i + 1]; a++)
-                for (size_t b = a + 1; b < g.start[i + 1]; b++)
-                    triangles += adj[g.nb[a] * n + g.nb[b]] != 0;
-            clustering_sum += 2.0 * (double)triangles / ((double)k * (double)(k - 1));
+                mark[g.nb[a]] = i + 1;
+            for (size_t a = g.start[i]; a < g.start[i + 1]; a++) {
+                size_t j = g.nb[a];
+                for (size_t b = g.start[j]; b < g.start[j + 1]; b++)
+                    seen_twice += mark[g.nb[b]] == i + 1;
+            }
+            clustering_sum += (double)seen_twice / ((double)k * (double)(k - 1));
         }
     }
     out[GM_SUBGRAPHS] = (double)components;
@@ -120,5 +132,6 @@ done:
     free(dist);
     free(queue);
     free(seen);
+    free(mark);
     return rc;
 }

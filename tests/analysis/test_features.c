@@ -409,6 +409,14 @@ static void test_features_reject_bad_input_and_leave_nothing(void **state)
     assert_int_equal(f.calcification_count, 0);
     assert_int_equal(f.cluster_count, 0);
     ca_features_free(&f);
+
+    /* a cluster naming a calcification of an empty result */
+    uint32_t member = 0;
+    struct ca_cluster orphan = {.count = 1, .members = &member};
+    empty.clusters = &orphan;
+    empty.cluster_count = 1;
+    assert_int_equal(ca_features_compute(&empty, spacing_mm, &f), CA_ERR_INVALID_ARGUMENT);
+    assert_null(f.cluster);
 }
 
 static double now_ms(void)

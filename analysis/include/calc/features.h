@@ -60,7 +60,8 @@
  * giant ratio (largest component / nodes), isolated fraction (degree 0 / nodes).
  * Cluster values that need two or more members (standard deviations, the centroid
  * correlation, the mean pairwise distance) are 0 for a one-member cluster; the
- * correlation is also 0 when the x or the y centroids do not vary. No feature is ever NaN.
+ * correlation is also 0 when the x or the y centroids do not vary. A cluster without
+ * members has zeros apart from its image context. No feature is ever NaN.
  *
  * Threads: reentrant, no global state; one call runs on the calling thread only.
  */
