@@ -86,10 +86,10 @@ struct work {
 
 static int check_result(const struct ca_result *r)
 {
-    if (r->calcification_count == 0)
-        return 0;
-    if (!r->calcifications || !r->labels || !r->normalized || !r->breast_mask || r->rows == 0 ||
-        r->columns == 0 || (r->cluster_count && !r->clusters))
+    if (r->cluster_count && !r->clusters)
+        return CA_ERR_INVALID_ARGUMENT;
+    if (r->calcification_count && (!r->calcifications || !r->labels || !r->normalized ||
+                                   !r->breast_mask || r->rows == 0 || r->columns == 0))
         return CA_ERR_INVALID_ARGUMENT;
     for (size_t i = 0; i < r->calcification_count; i++) {
         const uint32_t *b = r->calcifications[i].bbox;
