@@ -12,6 +12,7 @@ TEST_TMP=$(mktemp -d /tmp/calcnode-it.XXXXXX)
 chmod 0755 "$TEST_TMP" # the embedded PostgreSQL runs as user postgres when we are root
 NODE_PID=
 CLEANUP_PIDS=()
+CLEANUP_MOUNTS=()
 
 cleanup() {
   local rc=$?
@@ -22,6 +23,9 @@ cleanup() {
   for pid in "${CLEANUP_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+  done
+  for m in "${CLEANUP_MOUNTS[@]}"; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
   if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -f "$TEST_TMP/node.log" ]; then
     echo "---- calcnode log (last 60 lines) ----"
