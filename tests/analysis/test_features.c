@@ -2,7 +2,8 @@
  * ca_features_compute: hand-computed answers (a 3x3 square, one pixel, a line of five,
  * an L whose hull passes through a pixel centre), the defined values of one- and
  * two-member clusters, rings against a brute-force distance reference, the feature
- * name tables, bad input, and the cost on a full-field image with 100 calcifications.
+ * name tables, bad input, agreement with a ca_analyze result, and the cost on a
+ * full-field image with 100 calcifications.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -419,6 +420,56 @@ static void test_features_reject_bad_input_and_leave_nothing(void **state)
     assert_null(f.cluster);
 }
 
+/* A noisy breast with a group of six 0.4 mm Gaussian blobs 1.2 mm apart and two
+ * isolated ones, analysed by ca_analyze: the features agree with the result's own
+ * areas, intensities and cluster sums. */
+static void test_features_of_an_analysed_image_agree_with_the_result(void **state)
+{
+    (void)state;
+    enum { ROWS = 400, COLUMNS = 360 };
+    const double spacing_mm = 0.1;
+    uint16_t *px = malloc((size_t)ROWS * COLUMNS * sizeof(uint16_t));
+    static const double blob_mm[][2] = {{15.0, 20.0}, {16.2, 20.0}, {17.4, 20.0}, {15.0, 21.2},
+                                        {16.2, 21.2}, {17.4, 21.2}, {8.0, 10.0},  {25.0, 30.0}};
+    scene_rng_state = 31;
+    for (uint32_t y = 0; y < ROWS; y++)
+        for (uint32_t x = 0; x < COLUMNS; x++) {
+            double ex = x / 300.0, ey = (y - ROWS / 2.0) / 190.0;
+            double v = ex * ex + ey * ey < 1.0 ? 0.45 + 0.01 * (scene_unit() - 0.5) : 0.03;
+            for (size_t b = 0; b < sizeof(blob_mm) / sizeof(blob_mm[0]); b++) {
+                double dx = x * spacing_mm - blob_mm[b][0], dy = y * spacing_mm - blob_mm[b][1];
+                v += 0.12 * exp(-(dx * dx + dy * dy) / (2.0 * 0.16 * 0.16));
+            }
+            px[(size_t)y * COLUMNS + x] = (uint16_t)lround((v > 1.0 ? 1.0 : v) * 4095.0);
+        }
+    struct ca_image im = {.pixels = px, .rows = ROWS, .columns = COLUMNS, .bits_stored = 12};
+    im.spacing_mm[0] = im.spacing_mm[1] = spacing_mm;
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, NULL, &r), 0);
+    assert_true(r.calcification_count >= 6);
+    assert_true(r.cluster_count >= 1);
+    struct ca_features f;
+    assert_int_equal(ca_features_compute(&r, im.spacing_mm, &f), 0);
+    assert_all_finite(&f);
+    for (size_t i = 0; i < r.calcification_count; i++) {
+        const double *v = f.calcification + i * CA_CALC_FEATURE_COUNT;
+        assert_true(fabs(v[CA_CF_AREA_MM2] - r.calcifications[i].area_mm2) < 1e-9);
+        assert_true(fabs(v[CA_CF_CALC_MEAN] - r.calcifications[i].mean_intensity) < 1e-5);
+        assert_true(fabs(v[CA_CF_CALC_MAX] - r.calcifications[i].peak_intensity) < 1e-6);
+        assert_true(v[CA_CF_CALC_MEAN] > v[CA_CF_RING_MEAN]);
+    }
+    for (size_t k = 0; k < r.cluster_count; k++) {
+        const double *v = f.cluster + k * CA_CLUSTER_FEATURE_COUNT;
+        assert_true(fabs(v[CA_KF_CALC_NUM] - r.clusters[k].count) < EPS);
+        assert_true(fabs(v[CA_KF_CALC_AREA_MM2] - r.clusters[k].area_mm2) < 1e-9);
+        assert_true(v[CA_KF_DENSITY] > v[CA_KF_DENSITY_8]);
+        assert_true(v[CA_KF_HULL_AREA_MM2] >= v[CA_KF_CALC_AREA_MM2]);
+    }
+    ca_features_free(&f);
+    ca_result_free(&r);
+    free(px);
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -484,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_rings_match_a_brute_force_distance),
         cmocka_unit_test(test_feature_names_are_unique_and_complete),
         cmocka_unit_test(test_features_reject_bad_input_and_leave_nothing),
+        cmocka_unit_test(test_features_of_an_analysed_image_agree_with_the_result),
         cmocka_unit_test(test_full_field_features_cost_a_few_milliseconds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
