@@ -118,6 +118,16 @@ static size_t extreme_pixels(const uint8_t *m, uint32_t w, uint32_t h, uint32_t 
     return n;
 }
 
+/* Pixel (x, y) of the crop inside or on the hull p (doubled coordinates, k vertices). */
+static int in_hull(const struct ca_pt *p, size_t k, uint32_t x, uint32_t y)
+{
+    struct ca_pt c = {2.0 * x, 2.0 * y};
+    for (size_t e = 0; e < k; e++)
+        if (cross(p[e], p[(e + 1) % k], c) < 0)
+            return 0;
+    return 1;
+}
+
 /*
  * skimage convex_hull_image: the hull of the pixels' edge midpoints (offset_coordinates),
  * then every pixel centre inside it or on it (grid_points_in_poly counts edge and vertex
@@ -140,15 +150,18 @@ static int convex_area(const uint32_t *xy, size_t n, uint32_t w, uint32_t h, uin
         free(p);
         return CA_ERR_OUT_OF_MEMORY;
     }
+    /* the hull is convex: the pixels of a row inside it are contiguous */
     uint32_t count = 0;
-    for (uint32_t y = 0; y < h; y++)
-        for (uint32_t x = 0; x < w; x++) {
-            struct ca_pt c = {2.0 * x, 2.0 * y};
-            size_t e = 0;
-            while (e < k && cross(p[e], p[(e + 1) % k], c) >= 0)
-                e++;
-            count += e == k;
-        }
+    for (uint32_t y = 0; y < h; y++) {
+        uint32_t xl = 0, xr = w - 1;
+        while (xl < w && !in_hull(p, k, xl, y))
+            xl++;
+        if (xl == w)
+            continue;
+        while (xr > xl && !in_hull(p, k, xr, y))
+            xr--;
+        count += xr - xl + 1;
+    }
     free(p);
     *area = count;
     return 0;
