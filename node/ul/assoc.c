@@ -191,6 +191,12 @@ int cn_assoc_abort(struct cn_assoc *a, uint8_t reason)
 int cn_assoc_send_pdata(struct cn_assoc *a, uint8_t pc_id, int is_command, const uint8_t *data,
                         size_t len)
 {
+    return cn_assoc_send_pdata_part(a, pc_id, is_command, 1, data, len);
+}
+
+int cn_assoc_send_pdata_part(struct cn_assoc *a, uint8_t pc_id, int is_command, int is_last,
+                             const uint8_t *data, size_t len)
+{
     if (!cn_assoc_active(a) || (a->state != STA6 && a->state != STA8))
         return CN_UL_E_STATE;
     if ((data == NULL && len > 0) || cn_negotiate_find_accepted(a->ac, pc_id) == NULL)
@@ -200,12 +206,14 @@ int cn_assoc_send_pdata(struct cn_assoc *a, uint8_t pc_id, int is_command, const
     if (limit == 0 || limit > CN_ASSOC_SEND_PDU_LEN_LIMIT)
         limit = CN_ASSOC_SEND_PDU_LEN_LIMIT;
     size_t fragment = limit > CN_PDU_PDV_HEADER_LEN ? limit - CN_PDU_PDV_HEADER_LEN : 1;
+    if (len == 0 && !is_last)
+        return 0;
     size_t off = 0;
     int rc = 0;
     enter(a);
     do {
         size_t n = len - off < fragment ? len - off : fragment;
-        int last = off + n == len;
+        int last = is_last && off + n == len;
         uint8_t control = (uint8_t)((is_command ? CN_PDV_COMMAND : 0u) | (last ? CN_PDV_LAST : 0u));
         struct cn_assoc_event ev = {0};
         rc = cn_pdu_encode_pdata(pc_id, control, n > 0 ? data + off : NULL, n, a->out,

@@ -142,6 +142,15 @@ int cn_assoc_transport_closed(struct cn_assoc *a);
 int cn_assoc_send_pdata(struct cn_assoc *a, uint8_t pc_id, int is_command,
                         const uint8_t *data, size_t len);
 
+/* EVT9 for one part of a DIMSE message, so that a data set can be streamed in
+ * parts of any size: data[len] goes out as by cn_assoc_send_pdata, but its last
+ * fragment is flagged last only when is_last is set (PS3.8 9.3.5.1: the
+ * fragments of one message follow each other on pc_id; the caller sends no
+ * other message until the part with is_last). len 0 with is_last 0 sends
+ * nothing. Returns as cn_assoc_send_pdata. */
+int cn_assoc_send_pdata_part(struct cn_assoc *a, uint8_t pc_id, int is_command, int is_last,
+                             const uint8_t *data, size_t len);
+
 /* EVT11 in Sta6: send A-RELEASE-RQ. Returns 0 or CN_UL_E_STATE. */
 int cn_assoc_release_request(struct cn_assoc *a);
 /* EVT14 in Sta8, Sta9 or Sta12: answer the peer's release. Returns 0 or
