@@ -7,15 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 
-#include "app/analyze_output.h"
 #include "app/commands.h"
 #include "app/options.h"
-#include "calc/analysis.h"
-#include "dcm/dcm.h"
+#include "work/pipeline.h"
+#include "work/results.h"
 #include "util/log.h"
 
 enum {
@@ -88,106 +85,31 @@ static const struct option analyze_extra[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
-static double elapsed_ms(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) * 1e3 +
-           (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
-
-/* Analyses one file; appends its record to images. Returns 0 or -1 (message printed). */
+/* Analyses one file and writes what it yields; appends its record to images.
+ * Returns 0 or -1 (message printed). */
 static int analyze_one(const struct analyze_options *o, const char *path, int index,
                        json_t *images)
 {
-    char err[512] = "";
-    struct cn_dcm_image image;
-    struct cn_dcm_header header;
-    memset(&header, 0, sizeof header);
-    int is_pgm = has_suffix(path, ".pgm");
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    int rc;
-    if (is_pgm) {
-        if (!(o->pgm_spacing_mm > 0.0)) {
-            fprintf(stderr, "calcnode analyze: %s: a PGM image needs --pixel-spacing-mm\n", path);
-            return -1;
-        }
-        rc = cn_dcm_read_pgm(path, o->pgm_spacing_mm, &image, err, sizeof err);
-    } else {
-        rc = cn_dcm_read_header(path, &header, err, sizeof err);
-        if (rc == 0)
-            rc = cn_dcm_decode_image(path, &image, err, sizeof err);
-    }
-    if (rc != 0) {
-        fprintf(stderr, "calcnode analyze: %s\n", err[0] ? err : path);
+    char err[1024] = "";
+    struct cn_pipeline_image record;
+    if (cn_pipeline_analyze_image(path, o->pgm_spacing_mm, &record, err, sizeof err) != 0) {
+        fprintf(stderr, "calcnode analyze: %s\n", err);
         return -1;
     }
-    double decode_ms = elapsed_ms(&start);
-    struct ca_image input = {
-        .pixels = image.pixels,
-        .rows = image.rows,
-        .columns = image.columns,
-        .bits_stored = image.bits_stored,
-        .monochrome1 = image.monochrome1,
-        .for_processing = image.for_processing,
-        .spacing_mm = {image.pixel_spacing_mm[0], image.pixel_spacing_mm[1]},
-        .has_padding = image.has_padding,
-        .padding_value = image.padding_value,
-    };
-    struct ca_result result;
-    memset(&result, 0, sizeof result);
-    rc = ca_analyze(&input, NULL, &result);
-    if (rc != 0) {
-        fprintf(stderr, "calcnode analyze: %s: %s\n", path,
-                result.message[0] ? result.message : ca_strerror(rc));
-        cn_dcm_image_free(&image);
-        return -1;
-    }
-    double analysis_ms = elapsed_ms(&start) - decode_ms;
-    struct ca_features features;
-    memset(&features, 0, sizeof features);
-    rc = ca_features_compute(&result, input.spacing_mm, &features);
-    if (rc != 0) {
-        fprintf(stderr, "calcnode analyze: %s: could not compute features: %s\n", path,
-                ca_strerror(rc));
-        ca_result_free(&result);
-        cn_dcm_image_free(&image);
-        return -1;
-    }
-    double features_ms = elapsed_ms(&start) - decode_ms - analysis_ms;
-    struct cn_analyze_record record = {
-        .source = path,
-        .header = is_pgm ? NULL : &header,
-        .image = &image,
-        .result = &result,
-        .features = &features,
-        .decode_ms = decode_ms,
-        .analysis_ms = analysis_ms,
-        .features_ms = features_ms,
-    };
     int failed = 0;
-    if (o->write_masks && cn_analyze_write_mask(o->output_dir, &record, err, sizeof err) != 0) {
+    if (o->write_masks && cn_results_write_mask(o->output_dir, &record, err, sizeof err) != 0) {
         fprintf(stderr, "calcnode analyze: %s\n", err);
         failed = 1;
     }
-    if (!is_pgm && o->write_seg &&
-        cn_analyze_write_seg(o->output_dir, &record, index, err, sizeof err) != 0) {
+    if (!record.is_pgm && o->write_seg &&
+        cn_results_write_seg(o->output_dir, &record, index, err, sizeof err) != 0) {
         fprintf(stderr, "calcnode analyze: %s\n", err);
         failed = 1;
     }
     if (o->features_csv)
-        cn_analyze_write_feature_rows(o->features_csv, &record);
-    json_array_append_new(images, cn_analyze_image_json(&record));
-    ca_features_free(&features);
-    ca_result_free(&result);
-    cn_dcm_image_free(&image);
+        cn_results_write_feature_rows(o->features_csv, &record);
+    json_array_append_new(images, cn_results_image_json(&record));
+    cn_pipeline_image_free(&record);
     return failed ? -1 : 0;
 }
 
@@ -216,7 +138,7 @@ int cn_cmd_analyze(int argc, char **argv)
                     o.features_csv_path, strerror(errno));
             return 1;
         }
-        cn_analyze_write_feature_header(o.features_csv);
+        cn_results_write_feature_header(o.features_csv);
     }
     json_t *images = json_array();
     int failures = 0;
@@ -225,7 +147,7 @@ int cn_cmd_analyze(int argc, char **argv)
             failures++;
     }
     char err[512];
-    if (cn_analyze_write_findings(o.output_dir, images, err, sizeof err) != 0) {
+    if (cn_results_write_findings(o.output_dir, images, err, sizeof err) != 0) {
         fprintf(stderr, "calcnode analyze: %s\n", err);
         failures++;
     }

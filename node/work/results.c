@@ -1,4 +1,4 @@
-#include "app/analyze_output.h"
+#include "work/results.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,7 +16,7 @@
  * new UIDs; the node passes its own run number. */
 #define OFFLINE_RUN "1"
 
-void cn_analyze_stem(const char *path, char *buf, size_t buf_len)
+void cn_results_stem(const char *path, char *buf, size_t buf_len)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -86,13 +86,13 @@ static json_t *cluster_json(const struct ca_cluster *k, size_t index)
     return o;
 }
 
-json_t *cn_analyze_image_json(const struct cn_analyze_record *record)
+json_t *cn_results_image_json(const struct cn_pipeline_image *record)
 {
-    const struct ca_result *r = record->result;
-    const struct cn_dcm_image *img = record->image;
+    const struct ca_result *r = &record->result;
+    const struct cn_dcm_image *img = &record->image;
     json_t *o = json_object();
     json_object_set_new(o, "source", json_string(record->source));
-    const struct cn_dcm_header *h = record->header;
+    const struct cn_dcm_header *h = record->is_pgm ? NULL : &record->header;
     json_object_set_new(o, "sop_instance_uid", h ? json_string(h->sop_instance_uid) : json_null());
     json_object_set_new(o, "study_instance_uid",
                         h ? json_string(h->study_instance_uid) : json_null());
@@ -112,9 +112,9 @@ json_t *cn_analyze_image_json(const struct cn_analyze_record *record)
     json_t *clusters = json_array();
     for (size_t i = 0; i < r->cluster_count; i++) {
         json_t *cluster = cluster_json(&r->clusters[i], i);
-        if (record->features && i < record->features->cluster_count)
+        if (i < record->features.cluster_count)
             json_object_set_new(cluster, "features",
-                                cluster_features_json(record->features, i));
+                                cluster_features_json(&record->features, i));
         json_array_append_new(clusters, cluster);
     }
     json_object_set_new(o, "clusters", clusters);
@@ -145,7 +145,7 @@ static int write_file_atomically(const char *path, const void *data, size_t len,
     return 0;
 }
 
-int cn_analyze_write_findings(const char *output_dir, json_t *images, char *err,
+int cn_results_write_findings(const char *output_dir, json_t *images, char *err,
                               size_t err_len)
 {
     json_t *root = json_pack("{sO}", "images", images);
@@ -164,12 +164,12 @@ int cn_analyze_write_findings(const char *output_dir, json_t *images, char *err,
     return rc;
 }
 
-int cn_analyze_write_mask(const char *output_dir, const struct cn_analyze_record *record,
+int cn_results_write_mask(const char *output_dir, const struct cn_pipeline_image *record,
                           char *err, size_t err_len)
 {
-    const struct ca_result *r = record->result;
+    const struct ca_result *r = &record->result;
     char stem[1024], path[4096];
-    cn_analyze_stem(record->source, stem, sizeof stem);
+    cn_results_stem(record->source, stem, sizeof stem);
     snprintf(path, sizeof path, "%s/%s.mask.pgm", output_dir, stem);
     char head[64];
     int head_len = snprintf(head, sizeof head, "P5\n%u %u\n65535\n", r->columns, r->rows);
@@ -192,12 +192,12 @@ int cn_analyze_write_mask(const char *output_dir, const struct cn_analyze_record
     return rc;
 }
 
-int cn_analyze_write_seg(const char *output_dir, const struct cn_analyze_record *record,
+int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image *record,
                          int instance_number, char *err, size_t err_len)
 {
-    const struct cn_dcm_header *h = record->header;
+    const struct cn_dcm_header *h = record->is_pgm ? NULL : &record->header;
     char stem[1024], path[4096];
-    cn_analyze_stem(record->source, stem, sizeof stem);
+    cn_results_stem(record->source, stem, sizeof stem);
     snprintf(path, sizeof path, "%s/%s.seg.dcm", output_dir, stem);
     char series_uid[CN_UID_BUFFER_SIZE], sop_uid[CN_UID_BUFFER_SIZE];
     const char *series_parts[] = {"calcnode seg series", h->study_instance_uid,
@@ -211,9 +211,9 @@ int cn_analyze_write_seg(const char *output_dir, const struct cn_analyze_record 
     }
     struct cn_seg_request request = {
         .source_path = record->source,
-        .labels = record->result->labels,
-        .rows = record->result->rows,
-        .columns = record->result->columns,
+        .labels = record->result.labels,
+        .rows = record->result.rows,
+        .columns = record->result.columns,
         .algorithm_name = "calcnode calcification detection",
         .algorithm_version = CA_VERSION_STRING,
         .series_instance_uid = series_uid,
@@ -243,7 +243,7 @@ static void csv_text(FILE *csv, const char *text)
     fputc('"', csv);
 }
 
-void cn_analyze_write_feature_header(FILE *csv)
+void cn_results_write_feature_header(FILE *csv)
 {
     fputs("source,sop_instance_uid,cluster,x,y,x0,y0,x1,y1,count", csv);
     for (size_t i = 0; i < CA_CLUSTER_FEATURE_COUNT; i++)
@@ -251,17 +251,17 @@ void cn_analyze_write_feature_header(FILE *csv)
     fputs(",label\n", csv);
 }
 
-void cn_analyze_write_feature_rows(FILE *csv, const struct cn_analyze_record *record)
+void cn_results_write_feature_rows(FILE *csv, const struct cn_pipeline_image *record)
 {
-    const struct ca_result *r = record->result;
-    const struct ca_features *f = record->features;
+    const struct ca_result *r = &record->result;
+    const struct ca_features *f = &record->features;
     if (!f)
         return;
     for (size_t k = 0; k < r->cluster_count && k < f->cluster_count; k++) {
         const struct ca_cluster *c = &r->clusters[k];
         csv_text(csv, record->source);
         fputc(',', csv);
-        csv_text(csv, record->header ? record->header->sop_instance_uid : "");
+        csv_text(csv, record->is_pgm ? "" : record->header.sop_instance_uid);
         fprintf(csv, ",%zu,%.4f,%.4f,%u,%u,%u,%u,%u", k, c->x_px, c->y_px, c->bbox[0],
                 c->bbox[1], c->bbox[2], c->bbox[3], c->count);
         const double *row = f->cluster + k * CA_CLUSTER_FEATURE_COUNT;
