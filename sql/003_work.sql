@@ -92,5 +92,3 @@ BEGIN
     RETURNING j.id, j.study_instance_uid, j.run_number, j.attempts;
 END
 $$;
-
-CREATE INDEX jobs_running_lease ON jobs (lease_until) WHERE state = 'running';
