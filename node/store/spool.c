@@ -1,10 +1,7 @@
-/* The loop side of the spool: buffering, uv_fs_* writes, backpressure and the hand-off
- * to the threadpool. See spool.h for the contract. */
+/* The loop side of the spool: buffering, backpressure, and the jobs that write, hash and
+ * commit in libuv's threadpool (one at a time per spool). See spool.h for the contract. */
 #include "store/spool.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +11,6 @@
 #include "store/spool_internal.h"
 
 #define SPOOL_SUBDIR "spool"
-#define SPOOL_DIR_MODE 0750
-#define SPOOL_FILE_MODE 0640
-#define SPOOL_NAME_RANDOM_LEN 16
-/* Random names collide only by accident (or a copied state folder): a few retries. */
-#define SPOOL_OPEN_MAX_ATTEMPTS 4
 /* Longest state_dir: room for store/<study>/<series>/<sop>.dcm with 64-character UIDs. */
 #define SPOOL_STATE_DIR_MAX_LEN 700
 /* First allocation of a buffer; doubled up to its cap. */
@@ -87,50 +79,69 @@ static void result_failed(struct cn_spool_result *r, const char *fmt, ...)
 
 static void spool_free(struct cn_spool *spool)
 {
+    EVP_MD_CTX_free(spool->hash);
     free(spool->fill.data);
     free(spool->flight.data);
     free(spool);
 }
 
-static void after_work(uv_work_t *req, int status)
-{
-    struct cn_spool *spool = req->data;
-    if (status != 0 && spool->result.error == 0) {
-        result_failed(&spool->result, "could not run spool work for \"%s\": %s",
-                      spool->part_path, uv_strerror(status));
-    }
-    spool->done(spool, spool->user, &spool->result);
-    spool_free(spool);
-}
+/* ---- the last job: write what is left, then commit or abandon ---- */
 
-static void run_work(uv_work_t *req)
+static void run_end(uv_work_t *req)
 {
     struct cn_spool *spool = req->data;
+    if (spool->error == 0 && cn_spool_write_flight(spool) != 0) {
+        spool->error = spool->job_error;
+        memcpy(spool->message, spool->job_message, sizeof spool->message);
+    }
     if (spool->end == SPOOL_END_FINISH)
         cn_spool_commit_work(spool);
     else
         cn_spool_abandon_work(spool);
 }
 
-/* The end was requested: once nothing is in flight and every accepted byte is on disk
- * (or the spool failed), hand the rest to the threadpool. */
-static void maybe_end(struct cn_spool *spool)
+static void after_end(uv_work_t *req, int status)
 {
-    if (spool->end == SPOOL_END_NONE || spool->work_queued || spool->opening ||
-        spool->write_in_flight)
-        return;
-    if (spool->error == 0 && spool->fill.len > 0)
-        return; /* pump will write it, then come back here */
-    spool->work_queued = 1;
-    spool->work.data = spool;
-    int rc = uv_queue_work(spool->loop, &spool->work, run_work, after_work);
-    if (rc < 0) {
-        /* Cannot happen with a valid loop; report rather than lose the callback. */
-        result_failed(&spool->result, "could not queue spool work for \"%s\": %s",
-                      spool->part_path, uv_strerror(rc));
-        spool->done(spool, spool->user, &spool->result);
-        spool_free(spool);
+    struct cn_spool *spool = req->data;
+    if (status != 0 && spool->result.error == 0)
+        result_failed(&spool->result, "could not run spool work for \"%s\": %s",
+                      spool->part_path, uv_strerror(status));
+    spool->done(spool, spool->user, &spool->result);
+    spool_free(spool);
+}
+
+/* ---- write jobs ---- */
+
+static void run_write(uv_work_t *req)
+{
+    cn_spool_write_flight(req->data);
+}
+
+static void after_write(uv_work_t *req, int status)
+{
+    struct cn_spool *spool = req->data;
+    spool->job_in_flight = 0;
+    if (spool->job_error != 0)
+        set_error(spool, spool->job_error, "%s", spool->job_message);
+    else if (status != 0)
+        set_error(spool, CN_SPOOL_EIO, "could not run spool write: %s", uv_strerror(status));
+    spool->flight.len = 0;
+    /* A buffer that grew while the caller ignored a pause goes back to normal. */
+    if (spool->flight.cap > CN_SPOOL_BUFFER_LEN) {
+        free(spool->flight.data);
+        spool->flight.data = NULL;
+        spool->flight.cap = 0;
     }
+    pump(spool);
+}
+
+/* The fill buffer becomes the flight buffer (the next job's bytes). */
+static void take_fill(struct cn_spool *spool)
+{
+    struct spool_buffer t = spool->flight;
+    spool->flight = spool->fill;
+    spool->fill = t;
+    spool->fill.len = 0;
 }
 
 static void notify_drain(struct cn_spool *spool)
@@ -142,136 +153,41 @@ static void notify_drain(struct cn_spool *spool)
     }
 }
 
-static void on_write(uv_fs_t *req)
-{
-    struct cn_spool *spool = req->data;
-    ssize_t result = req->result;
-    uv_fs_req_cleanup(req);
-    spool->write_in_flight = 0;
-    if (result < 0) {
-        set_error(spool, CN_SPOOL_EIO, "could not write spool file \"%s\": %s", spool->part_path,
-                  uv_strerror((int)result));
-    } else {
-        spool->flight.written += (size_t)result;
-        spool->file_offset += (uint64_t)result;
-        if (spool->flight.written >= spool->flight.len) {
-            spool->flight.len = 0;
-            spool->flight.written = 0;
-            /* A buffer that grew while the caller ignored a pause goes back to normal. */
-            if (spool->flight.cap > CN_SPOOL_BUFFER_LEN) {
-                free(spool->flight.data);
-                spool->flight.data = NULL;
-                spool->flight.cap = 0;
-            }
-        }
-    }
-    pump(spool);
-}
-
-/* Starts the next write when possible, then settles pause and end. */
+/* Starts the next job when none is running: the last one once the end is requested
+ * (it writes the remaining bytes itself, saving a round trip), else a write of whatever
+ * the fill buffer holds. Then settles a pending pause. */
 static void pump(struct cn_spool *spool)
 {
-    if (spool->error == 0 && spool->fd >= 0 && !spool->write_in_flight) {
-        if (spool->flight.len == 0 && spool->fill.len > 0) {
-            struct spool_buffer t = spool->flight;
-            spool->flight = spool->fill;
-            spool->fill = t;
-            spool->fill.len = 0;
-            spool->flight.written = 0;
-        }
-        if (spool->flight.len > spool->flight.written) {
-            uv_buf_t buf = uv_buf_init((char *)spool->flight.data + spool->flight.written,
-                                       (unsigned int)(spool->flight.len - spool->flight.written));
-            spool->write_req.data = spool;
-            int rc = uv_fs_write(spool->loop, &spool->write_req, spool->fd, &buf, 1,
-                                 (int64_t)spool->file_offset, on_write);
-            if (rc < 0)
-                set_error(spool, CN_SPOOL_EIO, "could not write spool file \"%s\": %s",
-                          spool->part_path, uv_strerror(rc));
+    if (!spool->job_in_flight && !spool->end_queued) {
+        if (spool->end != SPOOL_END_NONE) {
+            if (spool->error == 0)
+                take_fill(spool);
             else
-                spool->write_in_flight = 1;
+                spool->flight.len = 0;
+            spool->end_queued = 1;
+            spool->work.data = spool;
+            int rc = uv_queue_work(spool->loop, &spool->work, run_end, after_end);
+            if (rc < 0) {
+                /* Cannot happen with a valid loop; report rather than lose the callback. */
+                result_failed(&spool->result, "could not queue spool work: %s",
+                              uv_strerror(rc));
+                spool->done(spool, spool->user, &spool->result);
+                spool_free(spool);
+            }
+            return;
+        }
+        if (spool->error == 0 && spool->fill.len > 0) {
+            take_fill(spool);
+            spool->work.data = spool;
+            int rc = uv_queue_work(spool->loop, &spool->work, run_write, after_write);
+            if (rc < 0)
+                set_error(spool, CN_SPOOL_EIO, "could not queue spool write: %s",
+                          uv_strerror(rc));
+            else
+                spool->job_in_flight = 1;
         }
     }
     notify_drain(spool);
-    maybe_end(spool);
-}
-
-static int random_name(char *name, size_t size)
-{
-    unsigned char bytes[SPOOL_NAME_RANDOM_LEN];
-    static const char hex[] = "0123456789abcdef";
-    if (RAND_bytes(bytes, (int)sizeof bytes) != 1)
-        return -1;
-    if (size < 2 * sizeof bytes + sizeof ".part")
-        return -1;
-    for (size_t i = 0; i < sizeof bytes; i++) {
-        name[2 * i] = hex[bytes[i] >> 4];
-        name[2 * i + 1] = hex[bytes[i] & 0x0Fu];
-    }
-    memcpy(name + 2 * sizeof bytes, ".part", sizeof ".part");
-    return 0;
-}
-
-static void on_open(uv_fs_t *req);
-
-static void start_open(struct cn_spool *spool)
-{
-    spool->open_attempts++;
-    if (random_name(spool->name, sizeof spool->name) < 0) {
-        set_error(spool, CN_SPOOL_EIO, "could not generate a spool file name");
-        spool->opening = 0;
-        pump(spool);
-        return;
-    }
-    if (cn_spool_join_path(spool->part_path, sizeof spool->part_path, spool->spool_dir,
-                           spool->name) < 0) {
-        set_error(spool, CN_SPOOL_EIO, "spool file path too long");
-        spool->opening = 0;
-        pump(spool);
-        return;
-    }
-    spool->control_req.data = spool;
-    int rc = uv_fs_open(spool->loop, &spool->control_req, spool->part_path,
-                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, SPOOL_FILE_MODE, on_open);
-    if (rc < 0) {
-        set_error(spool, CN_SPOOL_EIO, "could not create spool file \"%s\": %s", spool->part_path,
-                  uv_strerror(rc));
-        spool->opening = 0;
-        pump(spool);
-    }
-}
-
-static void on_open(uv_fs_t *req)
-{
-    struct cn_spool *spool = req->data;
-    ssize_t result = req->result;
-    uv_fs_req_cleanup(req);
-    if (result == UV_EEXIST && spool->open_attempts < SPOOL_OPEN_MAX_ATTEMPTS) {
-        start_open(spool);
-        return;
-    }
-    spool->opening = 0;
-    if (result < 0)
-        set_error(spool, CN_SPOOL_EIO, "could not create spool file \"%s\": %s", spool->part_path,
-                  uv_strerror((int)result));
-    else
-        spool->fd = (uv_file)result;
-    pump(spool);
-}
-
-static void on_mkdir(uv_fs_t *req)
-{
-    struct cn_spool *spool = req->data;
-    ssize_t result = req->result;
-    uv_fs_req_cleanup(req);
-    if (result < 0 && result != UV_EEXIST) {
-        set_error(spool, CN_SPOOL_EIO, "could not create directory \"%s\": %s", spool->spool_dir,
-                  uv_strerror((int)result));
-        spool->opening = 0;
-        pump(spool);
-        return;
-    }
-    start_open(spool);
 }
 
 /* Grows b to hold need bytes, doubling, at most cap. */
@@ -318,18 +234,18 @@ int cn_spool_open(uv_loop_t *loop, const char *state_dir, const struct cn_part10
         free(spool);
         return CN_SPOOL_ESTATE;
     }
-    if (reserve_buffer(&spool->fill, (size_t)header_len, CN_SPOOL_BUFFER_MAX_LEN) < 0) {
-        free(spool);
+    spool->hash = EVP_MD_CTX_new();
+    if (spool->hash == NULL || EVP_DigestInit_ex(spool->hash, EVP_sha256(), NULL) != 1 ||
+        reserve_buffer(&spool->fill, (size_t)header_len, CN_SPOOL_BUFFER_MAX_LEN) < 0) {
+        spool_free(spool);
         return CN_SPOOL_ENOMEM;
     }
     memcpy(spool->fill.data, header, (size_t)header_len);
     spool->fill.len = (size_t)header_len;
     spool->accepted_len = (uint64_t)header_len;
-
-    spool->opening = 1;
-    spool->control_req.data = spool;
-    int rc = uv_fs_mkdir(loop, &spool->control_req, spool->spool_dir, SPOOL_DIR_MODE, on_mkdir);
-    if (rc < 0) {
+    /* The first job creates STATE/spool and the file, and writes the meta header. */
+    pump(spool);
+    if (spool->error != 0) {
         spool_free(spool);
         return CN_SPOOL_EIO;
     }
@@ -345,15 +261,13 @@ int cn_spool_write(struct cn_spool *spool, const uint8_t *data, size_t len)
         return spool->error;
     if (len > CN_SPOOL_BUFFER_MAX_LEN - spool->fill.len) {
         set_error(spool, CN_SPOOL_ENOBUFS,
-                  "spool buffer limit of %u bytes exceeded for \"%s\" (writes continued "
-                  "while paused)",
-                  CN_SPOOL_BUFFER_MAX_LEN, spool->part_path);
+                  "spool buffer limit of %u bytes exceeded (writes continued while paused)",
+                  CN_SPOOL_BUFFER_MAX_LEN);
         return spool->error;
     }
     int rc = reserve_buffer(&spool->fill, spool->fill.len + len, CN_SPOOL_BUFFER_MAX_LEN);
     if (rc < 0) {
-        set_error(spool, rc, "could not buffer %zu bytes for spool file \"%s\"", len,
-                  spool->part_path);
+        set_error(spool, rc, "could not buffer %zu bytes for the spool file", len);
         return rc;
     }
     if (len > 0)

@@ -1,11 +1,13 @@
 /* node/store: the durable spool. One object being received is streamed to
- * STATE/spool/<unique>.part with uv_fs_* requests (the loop never blocks), then, off the
- * loop, fsync'd, checked, hashed and linked under its final name
+ * STATE/spool/<unique>.part by jobs in libuv's threadpool (the loop never blocks) that
+ * write each buffer, hash it (sha256, in file order) and start its writeback at once;
+ * then, off the loop, it is fsync'd, checked and linked under its final name
  * STATE/store/<study>/<series>/<sop>.dcm (DESIGN.md section 4).
  *
- * Threads: every function here must be called on the thread running `loop`; every
- * callback runs on that thread. The blocking work of cn_spool_finish and
- * cn_spool_abandon runs in libuv's threadpool and touches only the spool's own state.
+ * Threads: every function here except cn_spool_sweep must be called on the thread
+ * running `loop`; every callback runs on that thread. The blocking work runs in libuv's
+ * threadpool, at most one job per spool at a time, and touches only the spool's own
+ * state.
  *
  * Lifetime: cn_spool_open returns a new spool owned by the library. The caller must end
  * it with exactly one call of cn_spool_finish or cn_spool_abandon (allowed at any time,
@@ -104,12 +106,17 @@ int cn_spool_open(uv_loop_t *loop, const char *state_dir, const struct cn_part10
  * spool has failed (data not accepted); the caller still ends it with finish/abandon. */
 int cn_spool_write(struct cn_spool *spool, const uint8_t *data, size_t len);
 
-/* The data set is complete. After the buffered writes land, off the loop: fsync, read the
- * header (cn_dcm_read_header), require the data set's SOP Class/Instance UID to equal
- * expected_sop_class_uid / expected_sop_instance_uid (the command's), validate Study,
- * Series and SOP Instance UIDs (cn_uid_is_valid), sha256 the file, mkdir -p the final
- * folder, link it under its final name (or detect DUPLICATE / CONFLICT), fsync the
- * folders. done receives the outcome. The expected UIDs are copied. */
+/* The data set is complete. After the buffered writes land, off the loop: fdatasync,
+ * read the header (cn_dcm_read_header), require the data set's SOP Class/Instance UID to
+ * equal expected_sop_class_uid / expected_sop_instance_uid (the command's), validate
+ * Study, Series and SOP Instance UIDs (cn_uid_is_valid), mkdir -p the final folder, link
+ * the file under its final name (or detect DUPLICATE / CONFLICT) and fsync that folder;
+ * only then drop the .part name. done receives the outcome; STORED and CONFLICT mean the
+ * bytes and their name are durable. The expected UIDs are copied.
+ *
+ * The drop of the .part name is not itself made durable: after a crash the .part name
+ * may reappear as a second link to a stored file. It is harmless (the stored file is
+ * complete) and cn_spool_sweep removes it. */
 void cn_spool_finish(struct cn_spool *spool, const char *expected_sop_class_uid,
                      const char *expected_sop_instance_uid, cn_spool_done_cb done);
 
@@ -120,5 +127,17 @@ void cn_spool_abandon(struct cn_spool *spool, cn_spool_done_cb done);
 
 /* Bytes accepted so far (meta header included). */
 uint64_t cn_spool_bytes(const struct cn_spool *spool);
+
+/* The start-up sweep of STATE/spool: removes every regular "*.part" file that has more
+ * than one link (a commit linked it under its final or conflict name, and a crash undid
+ * the drop of the .part name), then fsyncs STATE/spool when it removed any. Files with a
+ * single link (an object being received, or one kept after a failure) are left alone, so
+ * the sweep is safe while other receivers share the state folder. A missing STATE/spool
+ * is not an error.
+ * Blocking: call it before the loop serves, or from a thread that is not the loop's.
+ * Returns 0 and sets *removed_count (when not NULL) to the number of files removed;
+ * CN_SPOOL_ESTATE (state_dir NULL or too long) or CN_SPOOL_EIO, with a one-line message
+ * in err[err_len] when err is not NULL (files removed before the failure are counted). */
+int cn_spool_sweep(const char *state_dir, size_t *removed_count, char *err, size_t err_len);
 
 #endif

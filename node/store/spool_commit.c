@@ -1,7 +1,12 @@
-/* The threadpool side of the spool: fsync, header check, sha256, and the durable move
- * under the final name (DESIGN.md section 4). Runs in libuv's threadpool; blocking calls
- * are expected here and nowhere else in the spool. Touches only the spool's own state,
- * which the loop side leaves alone while the work is queued. */
+/* The last job of a spool: fsync, header check, and the durable move under the final name
+ * (DESIGN.md section 4), or the move of a partial object to STATE/aborted. Runs in
+ * libuv's threadpool; touches only the spool's own state, which the loop side leaves
+ * alone while the job is queued.
+ *
+ * Durability of a STORED instance: the file is fdatasync'd, linked under its final name,
+ * and that name's folder is fsync'd. The unlink of the .part name is not made durable
+ * (no fsync of STATE/spool): after a crash the .part name may come back as a second link
+ * to the stored file, which cn_spool_sweep removes at the next start. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -72,6 +77,16 @@ static int make_dir(const char *path, const char *parent)
     return errno == EEXIST ? 0 : -1;
 }
 
+static void to_hex(const unsigned char *digest, unsigned int digest_len, char hex[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < digest_len; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0x0Fu];
+    }
+    hex[2 * digest_len] = '\0';
+}
+
 static int sha256_file(const char *path, char hex[65], uint64_t *size_len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -84,7 +99,6 @@ static int sha256_file(const char *path, char hex[65], uint64_t *size_len)
         errno = ENOMEM;
         return -1;
     }
-    static const char digits[] = "0123456789abcdef";
     uint8_t buf[HASH_READ_LEN];
     uint64_t total = 0;
     int rc = 0;
@@ -117,29 +131,45 @@ static int sha256_file(const char *path, char hex[65], uint64_t *size_len)
     errno = saved;
     if (rc < 0)
         return -1;
-    for (unsigned int i = 0; i < digest_len; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 0x0Fu];
-    }
-    hex[2 * digest_len] = '\0';
+    to_hex(digest, digest_len, hex);
     if (size_len != NULL)
         *size_len = total;
     return 0;
 }
 
-static int close_synced(struct cn_spool *spool)
+/* The sha256 of the bytes written, kept while writing: no second read of the file. */
+static int finish_hash(struct cn_spool *spool)
 {
-    if (spool->fd < 0)
+    unsigned char digest[SHA256_LEN];
+    unsigned int digest_len = 0;
+    if (EVP_DigestFinal_ex(spool->hash, digest, &digest_len) != 1 || digest_len != SHA256_LEN)
+        return -1;
+    to_hex(digest, digest_len, spool->result.sha256_hex);
+    spool->result.size_len = spool->file_len;
+    return 0;
+}
+
+/* Removes the .part name of a file that now has another. ENOENT is fine: a start-up
+ * sweep of another receiver sharing the state folder may have removed it already. */
+static int drop_part_name(struct cn_spool *spool)
+{
+    return unlink(spool->part_path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* mkdir -p STATE/store/<study>/<series>, each new entry made durable in its parent.
+ * The usual case (the series folder exists) costs one mkdir call. */
+static int make_series_dir(const char *store, const char *study, const char *series,
+                           const char *state_dir)
+{
+    if (mkdir(series, DIR_MODE) == 0)
+        return fsync_dir(study);
+    if (errno == EEXIST)
         return 0;
-    int rc = fsync(spool->fd);
-    int saved = errno;
-    if (close(spool->fd) != 0 && rc == 0) {
-        rc = -1;
-        saved = errno;
-    }
-    spool->fd = -1;
-    errno = saved;
-    return rc;
+    if (errno != ENOENT)
+        return -1;
+    if (make_dir(store, state_dir) != 0 || make_dir(study, store) != 0)
+        return -1;
+    return make_dir(series, study);
 }
 
 /* The bytes already stored under the same SOP Instance UID differ: keep the new ones under
@@ -162,8 +192,7 @@ static int keep_conflict(struct cn_spool *spool, const char *sop)
         if (n < 0 || (size_t)n >= sizeof name || cn_spool_join_path(path, sizeof path, dir, name) < 0)
             return fail(spool, CN_SPOOL_EIO, "conflict file path too long");
         if (link(spool->part_path, path) == 0) {
-            if (unlink(spool->part_path) != 0 || fsync_dir(dir) != 0 ||
-                fsync_dir(spool->spool_dir) != 0)
+            if (fsync_dir(dir) != 0 || drop_part_name(spool) != 0)
                 return fail(spool, CN_SPOOL_EIO, "could not keep conflicting file \"%s\": %s",
                             path, strerror(errno));
             memcpy(r->path, path, sizeof r->path);
@@ -175,7 +204,7 @@ static int keep_conflict(struct cn_spool *spool, const char *sop)
         char other[65];
         if (sha256_file(path, other, NULL) == 0 && strcmp(other, r->sha256_hex) == 0) {
             /* These very bytes were kept already. */
-            unlink(spool->part_path);
+            drop_part_name(spool);
             memcpy(r->path, path, sizeof r->path);
             return 0;
         }
@@ -189,10 +218,10 @@ static int commit(struct cn_spool *spool)
     struct cn_spool_result *r = &spool->result;
     struct cn_dcm_header *h = &r->header;
     if (spool->error != 0) {
-        close_synced(spool);
+        cn_spool_close_synced(spool);
         return fail(spool, spool->error, "%s", spool->message);
     }
-    if (close_synced(spool) != 0)
+    if (cn_spool_close_synced(spool) != 0)
         return fail(spool, CN_SPOOL_EIO, "could not fsync spool file \"%s\": %s",
                     spool->part_path, strerror(errno));
 
@@ -215,9 +244,8 @@ static int commit(struct cn_spool *spool)
         if (!cn_uid_is_valid(uids[i]))
             return fail(spool, CN_SPOOL_EINVALID, "invalid %s \"%s\"", names[i], uids[i]);
 
-    if (sha256_file(spool->part_path, r->sha256_hex, &r->size_len) != 0)
-        return fail(spool, CN_SPOOL_EIO, "could not read spool file \"%s\": %s",
-                    spool->part_path, strerror(errno));
+    if (finish_hash(spool) != 0)
+        return fail(spool, CN_SPOOL_EIO, "could not hash spool file \"%s\"", spool->part_path);
 
     char store[CN_SPOOL_PATH_SIZE], study[CN_SPOOL_PATH_SIZE], series[CN_SPOOL_PATH_SIZE];
     char file_name[CN_DCM_UID_SIZE + sizeof ".dcm"];
@@ -227,16 +255,14 @@ static int commit(struct cn_spool *spool)
         cn_spool_join_path(series, sizeof series, study, h->series_instance_uid) < 0 ||
         cn_spool_join_path(r->path, sizeof r->path, series, file_name) < 0)
         return fail(spool, CN_SPOOL_EIO, "storage path too long");
-    if (make_dir(store, spool->state_dir) != 0 || make_dir(study, store) != 0 ||
-        make_dir(series, study) != 0)
+    if (make_series_dir(store, study, series, spool->state_dir) != 0)
         return fail(spool, CN_SPOOL_EIO, "could not create directory \"%s\": %s", series,
                     strerror(errno));
 
     /* link() rather than rename(): it never replaces an existing file, so two receivers
      * storing the same instance at once cannot overwrite each other. */
     if (link(spool->part_path, r->path) == 0) {
-        if (unlink(spool->part_path) != 0 || fsync_dir(series) != 0 ||
-            fsync_dir(spool->spool_dir) != 0)
+        if (fsync_dir(series) != 0 || drop_part_name(spool) != 0)
             return fail(spool, CN_SPOOL_EIO, "could not make \"%s\" durable: %s", r->path,
                         strerror(errno));
         r->outcome = CN_SPOOL_STORED;
@@ -251,7 +277,7 @@ static int commit(struct cn_spool *spool)
         return fail(spool, CN_SPOOL_EIO, "could not read stored file \"%s\": %s", r->path,
                     strerror(errno));
     if (strcmp(existing, r->sha256_hex) == 0) {
-        if (unlink(spool->part_path) != 0)
+        if (drop_part_name(spool) != 0)
             return fail(spool, CN_SPOOL_EIO, "could not remove spool file \"%s\": %s",
                         spool->part_path, strerror(errno));
         r->outcome = CN_SPOOL_DUPLICATE;
@@ -281,7 +307,7 @@ void cn_spool_abandon_work(struct cn_spool *spool)
              spool->message[0] ? spool->message : "spool file was never created");
         return;
     }
-    if (close_synced(spool) != 0) {
+    if (cn_spool_close_synced(spool) != 0) {
         fail(spool, CN_SPOOL_EIO, "could not fsync spool file \"%s\": %s", spool->part_path,
              strerror(errno));
         return;
@@ -296,9 +322,7 @@ void cn_spool_abandon_work(struct cn_spool *spool)
         fail(spool, CN_SPOOL_EIO, "aborted file path too long");
         return;
     }
-    struct stat st;
-    if (stat(spool->part_path, &st) == 0)
-        r->size_len = (uint64_t)st.st_size;
+    r->size_len = spool->file_len;
     if (rename(spool->part_path, r->path) != 0 || fsync_dir(dir) != 0 ||
         fsync_dir(spool->spool_dir) != 0) {
         fail(spool, CN_SPOOL_EIO, "could not move spool file \"%s\" to \"%s\": %s",

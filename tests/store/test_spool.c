@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <uv.h>
 
 #include "dimse/command.h"
@@ -382,6 +383,110 @@ static void test_spool_reports_unwritable_state_dir_as_a700(void **state)
     assert_non_null(strstr(d.result.message, "could not create directory"));
 }
 
+/* The reference: sha256 of the whole file read back, in one call. */
+static void sha256_hex_of_file(const char *path, char hex[65])
+{
+    size_t len = 0;
+    uint8_t *bytes = read_file(path, &len);
+    assert_non_null(bytes);
+    unsigned char digest[32];
+    unsigned int digest_len = 0;
+    assert_int_equal(EVP_Digest(bytes, len, digest, &digest_len, EVP_sha256(), NULL), 1);
+    assert_int_equal(digest_len, 32);
+    for (unsigned int i = 0; i < digest_len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    free(bytes);
+}
+
+/* Writes of pseudo-random sizes (1 byte to 96 KiB), the loop run at pseudo-random
+ * moments: the hash kept while writing equals the hash of the file read back. */
+static void test_spool_hash_kept_while_writing_equals_hash_of_the_file(void **state)
+{
+    struct fixture *f = *state;
+    enum { PIXEL_LEN = 1536 * 1024, MAX_WRITE_LEN = 96 * 1024 };
+    uint8_t *data = malloc(PIXEL_LEN + 1024);
+    assert_non_null(data);
+    size_t len = build_data_set(data, STUDY, SOP_INSTANCE, "Doe^Jane", PIXEL_LEN);
+    struct done d = {0};
+    struct cn_spool *spool = NULL;
+    assert_int_equal(cn_spool_open(&f->loop, f->state_dir, &META, on_drain, &d, &spool), 0);
+    uint32_t rng = 12345u;
+    for (size_t off = 0; off < len;) {
+        rng = rng * 1103515245u + 12345u;
+        size_t n = 1 + (rng >> 8) % MAX_WRITE_LEN;
+        if (n > len - off)
+            n = len - off;
+        int rc = cn_spool_write(spool, data + off, n);
+        assert_true(rc == 0 || rc == CN_SPOOL_PAUSED);
+        off += n;
+        if (rc == CN_SPOOL_PAUSED) {
+            int drains = d.drains;
+            while (d.drains == drains)
+                assert_true(uv_run(&f->loop, UV_RUN_ONCE) != 0);
+        } else if ((rng >> 4) % 3 == 0) {
+            uv_run(&f->loop, UV_RUN_NOWAIT);
+        }
+    }
+    cn_spool_finish(spool, SOP_CLASS, SOP_INSTANCE, on_done);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(d.called, 1);
+    if (d.result.outcome != CN_SPOOL_STORED)
+        fail_msg("outcome %d: %s", d.result.outcome, d.result.message);
+    uint8_t meta[CN_PART10_META_MAX_LEN];
+    int meta_len = cn_part10_encode_meta(&META, meta, sizeof meta);
+    expect_file(d.result.path, meta, (size_t)meta_len, data, len);
+    assert_int_equal(d.result.size_len, (uint64_t)meta_len + len);
+    char reference[65];
+    sha256_hex_of_file(d.result.path, reference);
+    assert_string_equal(d.result.sha256_hex, reference);
+    free(data);
+}
+
+/* Everything written and finished before the loop ever runs: the last job writes what
+ * the first did not. */
+static void test_spool_finish_before_the_loop_runs_stores_every_byte(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t data[4096], meta[CN_PART10_META_MAX_LEN];
+    int meta_len = cn_part10_encode_meta(&META, meta, sizeof meta);
+    size_t len = build_data_set(data, STUDY, SOP_INSTANCE, "Doe^Jane", 2048);
+    struct done d = {0};
+    struct cn_spool *spool = NULL;
+    assert_int_equal(cn_spool_open(&f->loop, f->state_dir, &META, NULL, &d, &spool), 0);
+    assert_int_equal(cn_spool_write(spool, data, len / 2), 0);
+    assert_int_equal(cn_spool_write(spool, data + len / 2, len - len / 2), 0);
+    cn_spool_finish(spool, SOP_CLASS, SOP_INSTANCE, on_done);
+    assert_int_equal(cn_spool_write(spool, data, 1), CN_SPOOL_ESTATE);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(d.called, 1);
+    if (d.result.outcome != CN_SPOOL_STORED)
+        fail_msg("outcome %d: %s", d.result.outcome, d.result.message);
+    expect_file(d.result.path, meta, (size_t)meta_len, data, len);
+    char reference[65];
+    sha256_hex_of_file(d.result.path, reference);
+    assert_string_equal(d.result.sha256_hex, reference);
+    struct stat st;
+    assert_int_equal(stat(d.result.path, &st), 0);
+    assert_int_equal(st.st_nlink, 1); /* the .part name is gone */
+}
+
+/* Abandoned before the loop ever ran: the meta header alone is kept. */
+static void test_spool_abandon_before_the_loop_runs_keeps_the_meta_header(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t meta[CN_PART10_META_MAX_LEN];
+    int meta_len = cn_part10_encode_meta(&META, meta, sizeof meta);
+    struct done d = {0};
+    struct cn_spool *spool = NULL;
+    assert_int_equal(cn_spool_open(&f->loop, f->state_dir, &META, NULL, &d, &spool), 0);
+    cn_spool_abandon(spool, on_done);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(d.called, 1);
+    assert_int_equal(d.result.outcome, CN_SPOOL_ABANDONED);
+    assert_int_equal(d.result.size_len, (uint64_t)meta_len);
+    expect_file(d.result.path, meta, (size_t)meta_len, meta, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +505,12 @@ int main(void)
             test_spool_write_past_the_hard_cap_fails_without_losing_the_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_reports_unwritable_state_dir_as_a700, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_spool_hash_kept_while_writing_equals_hash_of_the_file,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spool_finish_before_the_loop_runs_stores_every_byte,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_spool_abandon_before_the_loop_runs_keeps_the_meta_header, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
