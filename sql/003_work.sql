@@ -26,6 +26,26 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
        AND upper(view_position) IN ('CC', 'MLO')
 $$;
 
+-- What an arriving instance means for its study (called by the receiver after each new
+-- instance): 'ignore' (not an image we analyse), 'complete' (all four views are present:
+-- the study was queued now), or 'wait' (the study is receiving; the receiver queues it
+-- when no instance arrived for the quiet period).
+CREATE FUNCTION calcnode_note_instance(p_study text, p_sop_class_uid text, p_rows integer)
+RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT calcnode_is_analysable(p_sop_class_uid, p_rows) THEN
+        RETURN 'ignore';
+    END IF;
+    IF calcnode_study_has_four_views(p_study) THEN
+        PERFORM calcnode_enqueue_study(p_study, 'all four views present');
+        RETURN 'complete';
+    END IF;
+    UPDATE studies SET state = 'receiving'
+     WHERE study_instance_uid = p_study AND state <> 'queued';
+    RETURN 'wait';
+END
+$$;
+
 ALTER TABLE jobs ADD COLUMN reason text;
 ALTER TABLE jobs ADD COLUMN started_at timestamptz;
 ALTER TABLE jobs ADD COLUMN finished_at timestamptz;
@@ -35,6 +55,8 @@ ALTER TABLE jobs ADD COLUMN instances_analysed integer;
 -- at most one job waiting per study: a newer arrival joins it
 CREATE UNIQUE INDEX jobs_one_queued_per_study ON jobs (study_instance_uid)
     WHERE state = 'queued';
+-- a failed job waiting for its retry wakes the workers when it is due; the receiver's
+-- timer covers the quiet period, so no trigger is needed for that
 
 -- Queues an analysis of the study, unless one is already waiting. A study analysed
 -- before gets the next run number (its new report supersedes the previous one).
@@ -72,8 +94,9 @@ CREATE TABLE workers (
     current_job bigint
 );
 
--- Claims the oldest job that is due, or whose worker's lease expired (a crashed worker),
--- for p_worker, with SKIP LOCKED so that concurrent workers never take the same job.
+-- Claims the oldest job that is due (queued, or failed and due for its retry), or whose
+-- worker's lease expired (a crashed worker), for p_worker, with SKIP LOCKED so that
+-- concurrent workers never take the same job.
 CREATE FUNCTION calcnode_claim_job(p_worker text, p_lease_seconds integer)
 RETURNS TABLE (id bigint, study_instance_uid text, run_number integer, attempts integer)
 LANGUAGE plpgsql AS $$
@@ -84,7 +107,7 @@ BEGIN
            lease_until = now() + make_interval(secs => p_lease_seconds),
            started_at = now(), updated_at = now(), error = NULL
      WHERE j.id = (SELECT c.id FROM jobs c
-                    WHERE (c.state = 'queued' AND c.next_attempt_at <= now())
+                    WHERE (c.state IN ('queued', 'failed') AND c.next_attempt_at <= now())
                        OR (c.state = 'running' AND c.lease_until < now())
                     ORDER BY c.next_attempt_at, c.id
                     FOR UPDATE SKIP LOCKED
