@@ -16,6 +16,8 @@
 #define MIN_MAX_PDU_LENGTH 4096u          /* small enough to test fragmentation */
 #define MAX_MAX_PDU_LENGTH (4u * 1024u * 1024u)
 #define DEFAULT_MAX_ASSOCIATIONS 64u
+#define DEFAULT_QUIET_PERIOD_MS 5000u
+#define MAX_QUIET_PERIOD_S 86400u
 
 void cn_conf_defaults(struct cn_conf *conf)
 {
@@ -28,6 +30,7 @@ void cn_conf_defaults(struct cn_conf *conf)
     conf->artim_timeout_ms = DEFAULT_ARTIM_TIMEOUT_MS;
     conf->max_pdu_length = DEFAULT_MAX_PDU_LENGTH;
     conf->max_associations = DEFAULT_MAX_ASSOCIATIONS;
+    conf->quiet_period_ms = DEFAULT_QUIET_PERIOD_MS;
     conf->log_level = 2;
     conf->duplicate_policy = CN_DUPLICATE_KEEP_FIRST;
 }
@@ -127,6 +130,10 @@ static int set_node_key(struct cn_conf *conf, const char *key, const char *value
         if (parse_uint(value, 1, 4096, &n) != 0)
             return -1;
         conf->max_associations = (uint32_t)n;
+    } else if (strcmp(key, "quiet_period_s") == 0) {
+        if (parse_uint(value, 0, MAX_QUIET_PERIOD_S, &n) != 0)
+            return -1;
+        conf->quiet_period_ms = (uint32_t)n * 1000u;
     } else if (strcmp(key, "log_level") == 0) {
         static const char *const levels[] = {"error", "warning", "info", "debug"};
         for (int i = 0; i < 4; i++) {
@@ -158,6 +165,12 @@ static int set_peer_key(struct cn_peer *peer, const char *key, const char *value
         if (parse_uint(value, 1, 65535, &n) != 0)
             return -1;
         peer->port = (uint16_t)n;
+        return 0;
+    }
+    if (strcmp(key, "quiet_period_s") == 0) {
+        if (parse_uint(value, 1, MAX_QUIET_PERIOD_S, &n) != 0)
+            return -1;
+        peer->quiet_period_ms = (uint32_t)n * 1000u;
         return 0;
     }
     return -2;
@@ -278,4 +291,10 @@ const struct cn_peer *cn_conf_find_peer(const struct cn_conf *conf, const char *
             return &conf->peers[i];
     }
     return NULL;
+}
+
+uint32_t cn_conf_quiet_period_ms(const struct cn_conf *conf, const char *calling_ae)
+{
+    const struct cn_peer *peer = cn_conf_find_peer(conf, calling_ae);
+    return peer && peer->quiet_period_ms ? peer->quiet_period_ms : conf->quiet_period_ms;
 }

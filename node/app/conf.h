@@ -1,9 +1,11 @@
 /* calcnode configuration: an INI file (inih) whose keys the command line overrides.
  *
  * File layout (see conf/calcnode.conf, annotated):
- *   [node]        port, ae_title, state_dir, database_url, workers, artim_timeout_s,
- *                 max_pdu_length, max_associations, log_level, duplicate_policy
- *   [peer AE]     host, port: where results for studies sent by calling AE title AE go
+ *   [node]        port, listen_host, ae_title, state_dir, database_url, sql_dir, workers,
+ *                 artim_timeout_s, max_pdu_length, max_associations, quiet_period_s,
+ *                 log_level, duplicate_policy
+ *   [peer AE]     host, port, quiet_period_s: where results for studies sent by calling
+ *                 AE title AE go, and how long such a study may stay silent
  *
  * Main thread only. Functions return 0 on success or -1 with a message in err. */
 #ifndef CN_APP_CONF_H
@@ -24,6 +26,7 @@ struct cn_peer {
     char ae_title[CN_CONF_AE_SIZE];
     char host[CN_CONF_HOST_SIZE];
     uint16_t port;
+    uint32_t quiet_period_ms; /* 0: the node's quiet_period_s */
 };
 
 enum cn_duplicate_policy {
@@ -43,6 +46,7 @@ struct cn_conf {
     uint32_t artim_timeout_ms;
     uint32_t max_pdu_length;
     uint32_t max_associations;
+    uint32_t quiet_period_ms;            /* study complete after this long without an instance */
     int log_level;                       /* 0 error, 1 warning, 2 info, 3 debug */
     enum cn_duplicate_policy duplicate_policy;
     struct cn_peer peers[CN_CONF_MAX_PEERS];
@@ -65,6 +69,9 @@ int cn_conf_add_peer_spec(struct cn_conf *conf, const char *spec, char *err, siz
 
 /* Finds the peer whose AE title is ae_title; NULL when none. Borrowed pointer. */
 const struct cn_peer *cn_conf_find_peer(const struct cn_conf *conf, const char *ae_title);
+
+/* The quiet period for studies sent by calling_ae: its peer's, else the node's. */
+uint32_t cn_conf_quiet_period_ms(const struct cn_conf *conf, const char *calling_ae);
 
 /* Checks the value of an AE title: 1..16 characters of the default repertoire without
  * backslash or control characters, not all spaces (PS3.5 Table 6.2-1). */
