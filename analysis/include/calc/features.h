@@ -43,7 +43,11 @@
  *     belong to the breast mask and to no calcification;
  *   - density_8 and density_32: mean intensity of the ring of 0.8 mm and 3.2 mm (Tong's
  *     8 and 32 pixels at 0.1 mm); the ring statistics use CA_FEATURES_RING_MM (2.5 mm,
- *     Marathe's 25 pixels at 0.1 mm). An empty ring gives 0 for every statistic.
+ *     Marathe's 25 pixels at 0.1 mm). An empty ring gives 0 for every statistic;
+ *   - per calcification, calc_* describe its own pixels and the rings are around it;
+ *     per cluster, calc_* describe the union of the members' pixels and the rings are
+ *     around that union; the cluster's density is the mean of the members' calc_mean;
+ *   - values outside [0,1] are clamped for the entropy bins only.
  * Size bins (Tong's 10 and 30 pixels at 0.1 mm): size_lt10 counts area_mm2 < 0.1,
  * size_10_30 0.1 <= area_mm2 <= 0.3, size_gt30 area_mm2 > 0.3 (compared at a relative
  * 1e-9 so that 10 pixels of 0.1 mm are 0.1 mm2).
@@ -56,8 +60,12 @@
  * centre of the other is at most 2 s mm. Per scale: subgraphs (connected components),
  * mean and max degree, mean eccentricity (largest hop distance to a node of the same
  * component; 0 for an isolated node), diameter (largest eccentricity), mean clustering
- * coefficient (2 T / (k (k - 1)) per node, 0 when k < 2, averaged over all nodes),
+ * coefficient (2 T / (k (k - 1)) per node of degree k with T links among its
+ * neighbours, 0 when k < 2, averaged over all nodes, as networkx average_clustering),
  * giant ratio (largest component / nodes), isolated fraction (degree 0 / nodes).
+ * Marathe's centroid correlation is Pearson's between the members' centroid x and y in
+ * mm and the mean pairwise distance is between centroids, in mm; aggregates (_mean,
+ * _std, _max) use the population standard deviation.
  * Cluster values that need two or more members (standard deviations, the centroid
  * correlation, the mean pairwise distance) are 0 for a one-member cluster; the
  * correlation is also 0 when the x or the y centroids do not vary. A cluster without
