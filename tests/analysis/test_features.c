@@ -578,8 +578,9 @@ static void test_full_field_features_cost_a_few_milliseconds(void **state)
     }
     assert_all_finite(&h.f);
     printf("features of %zu calcifications in 5 clusters: %.2f ms (best of 3)\n", n, best);
-    /* a loose bound that still catches a full-image pass (sanitizer builds included) */
-    assert_true(best < 250.0);
+    /* loose enough for sanitizer builds on a loaded machine; a pass over the whole image
+     * per calcification would take minutes */
+    assert_true(best < 1000.0);
     hand_free(&h);
 }
 
