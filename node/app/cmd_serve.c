@@ -11,7 +11,9 @@
 #include "app/options.h"
 #include "db/async.h"
 #include "db/catalogue.h"
+#include "dcm/dcm.h"
 #include "serve/server.h"
+#include "work/completion.h"
 #include "util/log.h"
 
 /* How long a shutdown waits for open associations before aborting them. */
@@ -31,16 +33,35 @@ static const char serve_usage[] =
     "      --workers N         analysis worker threads (default: one per core)\n"
     "      --artim-timeout S   seconds a silent peer is waited for (default 30)\n"
     "      --max-pdu-length N  largest PDU we accept (default 262144)\n"
+    "      --quiet-period S    seconds without an instance after which a study is\n"
+    "                          analysed (default 5; all four views: at once)\n"
     "      --log-level LEVEL   error, warning, info or debug (default info)\n"
     "      --sql-dir DIR       migrations (default: the source tree's sql/)\n";
 
 struct serve_state {
     uv_loop_t *loop;
     uv_signal_t sigint, sigterm;
+    struct cn_conf *conf;
     struct cn_server *server;
+    struct cn_completion *completion;
     struct cn_db_async *db;
     int stopping;
 };
+
+static uint32_t quiet_period_of(void *user, const char *calling_ae)
+{
+    struct serve_state *st = user;
+    return cn_conf_quiet_period_ms(st->conf, calling_ae);
+}
+
+static void on_instance_stored(void *user, const struct cn_dcm_header *header,
+                               const char *calling_ae)
+{
+    struct serve_state *st = user;
+    if (st->completion)
+        cn_completion_note(st->completion, header->study_instance_uid, calling_ae,
+                           header->sop_class_uid, header->rows);
+}
 
 static int make_dir(const char *path, char *err, size_t err_len)
 {
@@ -84,13 +105,21 @@ static void on_database_drained(const PGresult *res, const char *error, void *us
     cn_db_async_close(st->db, on_db_closed, st);
 }
 
+static void on_completion_stopped(void *user)
+{
+    struct serve_state *st = user;
+    st->completion = NULL;
+    cn_log_info("closing the database connection");
+    if (cn_db_async_query(st->db, "SELECT 1", 0, NULL, on_database_drained, st) != 0)
+        cn_db_async_close(st->db, on_db_closed, st);
+}
+
 static void on_server_stopped(void *user)
 {
     struct serve_state *st = user;
     st->server = NULL;
-    cn_log_info("associations closed; closing the database connection");
-    if (cn_db_async_query(st->db, "SELECT 1", 0, NULL, on_database_drained, st) != 0)
-        cn_db_async_close(st->db, on_db_closed, st);
+    cn_log_info("associations closed");
+    cn_completion_stop(st->completion, on_completion_stopped, st);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -129,6 +158,7 @@ int cn_cmd_serve(int argc, char **argv)
 
     struct serve_state st = {0};
     st.loop = uv_default_loop();
+    st.conf = &conf;
     struct cn_db_async_options db_options = {
         .conninfo = app_db.conninfo,
         .prepared = cn_db_catalogue_statements,
@@ -149,9 +179,18 @@ int cn_cmd_serve(int argc, char **argv)
         .max_associations = conf.max_associations,
         .duplicate_policy = conf.duplicate_policy == CN_DUPLICATE_REJECT ? CN_SERVER_REJECT
                                                                          : CN_SERVER_KEEP_FIRST,
+        .instance_stored = on_instance_stored,
+        .instance_stored_user = &st,
     };
+    if (cn_completion_start(st.loop, st.db, quiet_period_of, &st, &st.completion) != 0) {
+        cn_log_error("out of memory");
+        cn_db_async_close(st.db, NULL, NULL);
+        uv_run(st.loop, UV_RUN_DEFAULT);
+        goto out;
+    }
     if (cn_server_start(st.loop, &server_config, st.db, &st.server, err, sizeof err) != 0) {
         cn_log_error("%s", err);
+        cn_completion_stop(st.completion, NULL, NULL);
         cn_db_async_close(st.db, NULL, NULL);
         uv_run(st.loop, UV_RUN_DEFAULT);
         goto out;

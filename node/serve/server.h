@@ -13,6 +13,7 @@
 #include <uv.h>
 
 struct cn_db_async;
+struct cn_dcm_header;
 struct cn_server;
 
 enum cn_server_duplicate_policy {
@@ -29,6 +30,11 @@ struct cn_server_config {
     uint32_t artim_timeout_ms;
     uint32_t max_associations;    /* more are rejected transiently (local limit exceeded) */
     enum cn_server_duplicate_policy duplicate_policy;
+    /* Optional: called on the loop thread after a new instance was catalogued (and before
+     * its C-STORE-RSP is sent); header and calling_ae are borrowed for the call. */
+    void (*instance_stored)(void *user, const struct cn_dcm_header *header,
+                            const char *calling_ae);
+    void *instance_stored_user;
 };
 
 struct cn_server_stats {

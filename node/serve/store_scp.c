@@ -98,6 +98,10 @@ static void on_catalogued(int status, const struct cn_db_store_outcome *outcome,
                     (unsigned long long)req->result.size_len, op->transfer_syntax_uid,
                     (double)(op->spool_done_ns - op->data_complete_ns) / 1e6,
                     (double)(now - op->spool_done_ns) / 1e6);
+        const struct cn_server_config *config = &s->server->config;
+        if (config->instance_stored)
+            config->instance_stored(config->instance_stored_user, &req->result.header,
+                                    s->calling_ae);
     } else {
         s->server->stats.instances_duplicate++;
         cn_log_info("[assoc %llu] %s from %s already stored", (unsigned long long)s->id,
