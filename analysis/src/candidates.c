@@ -10,9 +10,16 @@
  * noise_block_mm (sampled on a grid), bilinear between block centres; blocks without
  * enough breast pixels take the median of the others. A pixel is a candidate at scale i
  * when D_i is a strict 3x3 local maximum (ties go to the first in raster order),
- * D_i / noise >= contrast_min, and the Hessian of G(sigma_i) there has two negative
- * eigenvalues whose magnitude ratio is at least blob_eigen_ratio_min (a line, such as a
- * vessel, has one eigenvalue near 0).
+ * D_i / noise >= contrast_min * (sigma_i / sigma_0)^contrast_scale_exponent (parenchyma
+ * answers mostly at the coarse scales, calcifications at every scale), and the trace of
+ * the Hessian of G(sigma_i) there is negative (a bright structure). Its shape is a blob
+ * when both eigenvalues are negative and their magnitude ratio is at least
+ * blob_eigen_ratio_min, else a ridge (a line: vessel, vascular or linear calcification);
+ * ridges are kept and flagged, the region stage decides.
+ *
+ * The finest ladder image minus the widest (G(sigma_0) - G(ratio * sigma_n-1)) is left
+ * for region growing: a band-pass that removes the slowly varying tissue under a
+ * calcification (a vessel under a vascular calcification, a fibrous strand).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -112,17 +119,21 @@ static float noise_at(const struct blocks *b, uint32_t x, uint32_t y)
     return (float)(top * (1 - ty) + bot * ty);
 }
 
-static int blob_like(const float *g, uint32_t rows, uint32_t columns, uint32_t x,
-                     uint32_t y, double ratio_min)
+/* The Hessian shape at a DoG peak: 0 not a bright structure (trace >= 0), SHAPE_BLOB when
+ * both eigenvalues are negative with |lambda_small| >= ratio_min |lambda_large|, else
+ * SHAPE_RIDGE (a bright line: one eigenvalue near 0, such as a vessel or a linear
+ * calcification). */
+static int hessian_shape(const float *g, uint32_t rows, uint32_t columns, uint32_t x,
+                         uint32_t y, double ratio_min)
 {
     double h[3];
     ca_hessian_at(g, rows, columns, x, y, h);
-    double tr = h[0] + h[2], det = h[0] * h[2] - h[1] * h[1];
-    if (!(tr < 0.0) || !(det > 0.0))
+    double tr = h[0] + h[2];
+    if (!(tr < 0.0))
         return 0;
     double disc = sqrt(0.25 * (h[0] - h[2]) * (h[0] - h[2]) + h[1] * h[1]);
     double small = -0.5 * tr - disc, large = -0.5 * tr + disc; /* magnitudes */
-    return small >= ratio_min * large;
+    return small >= ratio_min * large ? CA_SHAPE_BLOB : CA_SHAPE_RIDGE;
 }
 
 static int push(struct ca_candidates *found, uint32_t cap, struct ca_candidate c)
@@ -150,7 +161,11 @@ static int scan_scale(const float *inner, const float *outer, const uint8_t *mas
                       const struct blocks *b, const struct ca_params *params,
                       struct ca_candidates *found)
 {
-    float cmin = (float)params->contrast_min;
+    /* coarser scales answer more to parenchyma than to calcifications: their threshold
+       rises as (sigma_i / sigma_0)^contrast_scale_exponent */
+    float cmin = (float)(params->contrast_min *
+                         pow(params->sigmas_mm[scale] / params->sigmas_mm[0],
+                             params->contrast_scale_exponent));
     for (uint32_t y = 1; y + 1 < rows; y++) {
         size_t row = (size_t)y * columns;
         const float *min_row = b->min_nb + (size_t)(y / b->size_r) * b->nc;
@@ -171,9 +186,11 @@ static int scan_scale(const float *inner, const float *outer, const uint8_t *mas
             float contrast = d / noise_at(b, x, y);
             if (contrast < cmin)
                 continue;
-            if (!blob_like(inner, rows, columns, x, y, params->blob_eigen_ratio_min))
+            int shape = hessian_shape(inner, rows, columns, x, y,
+                                      params->blob_eigen_ratio_min);
+            if (!shape)
                 continue;
-            struct ca_candidate c = {x, y, scale, contrast};
+            struct ca_candidate c = {x, y, scale, contrast, (uint8_t)shape};
             int rc = push(found, params->max_candidates, c);
             if (rc < 0)
                 return rc;
@@ -224,6 +241,11 @@ int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
         if (s == 0)
             found->noise_sigma = median_noise;
         rc = scan_scale(inner, outer, mask, rows, columns, s, &b, params, found);
+    }
+    if (rc == 0) {
+        const float *widest = ladder[(S - 1) % 2];
+        for (size_t i = 0; i < n; i++)
+            fine[i] -= widest[i];
     }
 done:
     if (rc < 0)

@@ -3,16 +3,19 @@
  *
  * Candidates are taken strongest first (contrast, then scale, row, column: a total
  * order, so the result is deterministic). From the brightest pixel of the 3x3
- * neighbourhood on the finest Gaussian, the region grows over 8-connected pixels above
- * bg + grow_fraction * (peak - bg), where bg is the lower quartile of the square ring at
- * background_scales * sigma around the seed. Growth stays in a window just larger than
- * macro_diameter_mm and never enters another object. Grown first from the level of the
- * wider surroundings (the ring at the window edge), a region that reaches the window
- * border is part of a larger object and rejected. A region is rejected when it
- * reaches the window border or is wider than macro_diameter_mm (macro), is smaller than
- * min_area_mm2, or its second-moment elongation exceeds elongation_max (a vessel
- * segment). Rejected regions stay claimed until the stage ends, so weaker candidates
- * inside them are not grown again, and a region reaching one is rejected with it.
+ * neighbourhood on the band-pass image (stage 3: finest minus widest Gaussian, so the
+ * tissue under a calcification is mostly removed), the region grows over 8-connected
+ * pixels above bg + grow_fraction * (peak - bg), where bg is the lower quartile of the
+ * square ring at background_scales * sigma around the seed. Growth stays in a window
+ * just larger than macro_diameter_mm and never enters another object. Grown first from
+ * the level of the wider surroundings (the ring at the window edge), a region that
+ * reaches the window border is part of a larger object and rejected. A region is
+ * rejected when it reaches the window border or is wider than macro_diameter_mm
+ * (macro), or is smaller than min_area_mm2. A ridge candidate or a region whose
+ * second-moment elongation exceeds elongation_max is kept and flagged linear (vascular
+ * and fine linear calcifications are both lines; the cluster stage tells them apart).
+ * Rejected regions stay claimed until the stage ends, so weaker candidates inside them
+ * are not grown again, and a region reaching one is rejected with it.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -212,8 +215,7 @@ static int measure(struct grower *g, size_t n, const float *norm, const double s
     c->mean_intensity = sum / n;
     c->peak_intensity = peak;
     c->cluster = -1;
-    return c->diameter_mm <= params->macro_diameter_mm &&
-           c->area_mm2 >= params->min_area_mm2 && c->elongation <= params->elongation_max;
+    return c->diameter_mm <= params->macro_diameter_mm && c->area_mm2 >= params->min_area_mm2;
 }
 
 int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t full_columns,
@@ -309,6 +311,7 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
         c.id = (uint32_t)out->calcification_count + 1;
         c.scale_mm = sigma;
         c.contrast = cand->contrast;
+        c.linear = cand->shape == CA_SHAPE_RIDGE || c.elongation > params->elongation_max;
         for (size_t i = 0; i < n; i++)
             *label_at(&g, g.region[i] % crop.width, g.region[i] / crop.width) = c.id;
         rc = append(out, &capacity, &c);

@@ -36,10 +36,15 @@ int ca_breast_mask(const float *img, const uint8_t *valid, uint32_t rows,
                    char *msg);
 
 /* A DoG peak that passed the contrast and Hessian tests, in crop coordinates. */
+/* Hessian shape of a candidate (see ca_find_candidates). */
+#define CA_SHAPE_BLOB 1
+#define CA_SHAPE_RIDGE 2
+
 struct ca_candidate {
     uint32_t x, y;
     uint32_t scale;
     float contrast;
+    uint8_t shape; /* CA_SHAPE_BLOB or CA_SHAPE_RIDGE */
 };
 
 struct ca_candidates {
@@ -51,8 +56,9 @@ struct ca_candidates {
 
 /*
  * Stage 3 on a crop (contiguous rows x columns): fills *found (free items with free)
- * and leaves G(sigma_0) * img in fine (rows * columns floats, caller buffer). mask is
- * the crop of the breast mask. Errors: CA_ERR_OUT_OF_MEMORY.
+ * and leaves the band-pass G(sigma_0) * img - G(dog_ratio * sigma_last) * img in fine
+ * (rows * columns floats, caller buffer). mask is the crop of the breast mask. Errors:
+ * CA_ERR_OUT_OF_MEMORY.
  */
 int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
                        uint32_t columns, const double spacing_mm[2],
@@ -60,7 +66,7 @@ int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
                        struct ca_candidates *found, char *msg);
 
 /*
- * Stage 4: region growing from the candidates on fine (the crop's finest Gaussian).
+ * Stage 4: region growing from the candidates on fine (the crop's band-pass image).
  * Writes ids into labels (full image, stride full_columns, crop origin crop.x0/y0) and
  * appends the accepted calcifications to *out (calcifications, calcification_count).
  * norm is the full normalised image (for intensities). Sorts found->items.

@@ -27,12 +27,13 @@ void ca_params_default(struct ca_params *p)
     p->sigmas_mm[3] = 0.34;
     p->dog_ratio = 1.6;
     p->noise_block_mm = 4.0;
-    p->contrast_min = 5.0;
+    p->contrast_min = 5.5;
+    p->contrast_scale_exponent = 0.6;
     p->blob_eigen_ratio_min = 0.25;
     p->max_candidates = 200000;
     p->grow_fraction = 0.5;
     p->background_scales = 3.0;
-    p->macro_diameter_mm = 1.0;
+    p->macro_diameter_mm = 2.5;
     p->min_area_mm2 = 0.01;
     p->elongation_max = 3.0;
     p->cluster_kernel_mm = TONG_KERNEL_PX * TONG_REFERENCE_SPACING_MM;
@@ -61,7 +62,8 @@ int ca_params_check(const struct ca_params *p, char *msg)
                            "sigmas must be positive and increasing (sigma %u is %g mm)", i,
                            p->sigmas_mm[i]);
     if (!(p->dog_ratio > 1.0) || !isfinite(p->dog_ratio) || !positive(p->noise_block_mm) ||
-        !positive(p->contrast_min) || !(p->blob_eigen_ratio_min >= 0.0) ||
+        !positive(p->contrast_min) ||
+        !(p->contrast_scale_exponent >= 0.0) || !isfinite(p->contrast_scale_exponent) || !(p->blob_eigen_ratio_min >= 0.0) ||
         !(p->blob_eigen_ratio_min <= 1.0) || p->max_candidates == 0)
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid candidate parameters");
     if (!(p->grow_fraction > 0.0) || !(p->grow_fraction < 1.0) ||

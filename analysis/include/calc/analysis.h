@@ -10,9 +10,10 @@
  *      inverted so calcifications are bright, padding excluded);
  *   2. breast mask on a downsampled copy (Otsu, largest component, hole fill, saturated
  *      labels / markers / metal excluded, skin margin eroded);
- *   3. candidates: multi-scale difference of Gaussians with a Hessian blob test (HDoG),
+ *   3. candidates: multi-scale difference of Gaussians with a Hessian shape test (HDoG),
  *      thresholded against a robust local noise estimate (MAD in blocks);
- *   4. calcification masks by region growing, rejecting vessels, macro and faint objects;
+ *   4. calcification masks by region growing on a band-pass image, rejecting macro and
+ *      faint objects and flagging line-like ones;
  *   5. clusters by the Tong rule and the BI-RADS rule.
  *
  * Threads: every function is reentrant; there is no global state. One call to
@@ -93,17 +94,21 @@ struct ca_params {
                                           G(sigma_i+1), the last with G(sigma) -
                                           G(ratio * sigma): a Gaussian ladder */
     double noise_block_mm;             /* 4.0: side of the blocks of the noise estimate */
-    double contrast_min;               /* 5.0: DoG peak / local noise sigma to keep */
+    double contrast_min;               /* 5.5: DoG peak / local noise sigma to keep at
+                                          the finest scale */
+    double contrast_scale_exponent;    /* 0.6: scale i keeps contrast_min *
+                                          (sigma_i / sigma_0)^exponent */
     double blob_eigen_ratio_min;       /* 0.25: |lambda_small| / |lambda_large| of the
-                                          Hessian; below is line-like (vessel) */
+                                          Hessian; below is a ridge (line-like) */
     uint32_t max_candidates;           /* 200000: named cap on candidates per image */
 
     /* calcification masks */
     double grow_fraction;        /* 0.5: grow over pixels above bg + fraction*(peak-bg) */
     double background_scales;    /* 3.0: background ring radius in units of the scale */
-    double macro_diameter_mm;    /* 1.0: larger objects are macro and rejected */
+    double macro_diameter_mm;    /* 2.5: larger objects are macro and rejected (vascular
+                                    and rim calcifications reach 2 mm) */
     double min_area_mm2;         /* 0.01: smaller objects are rejected */
-    double elongation_max;       /* 3.0: major/minor axis ratio above is line-like */
+    double elongation_max;       /* 3.0: major/minor axis ratio above is flagged linear */
 
     /* clusters */
     double cluster_kernel_mm;    /* 1.6: Tong et al. 16x16 px kernel at 0.1 mm */
@@ -130,6 +135,8 @@ struct ca_calcification {
     double mean_intensity; /* mean normalised [0,1] value over its pixels */
     double peak_intensity; /* largest normalised value over its pixels */
     int32_t cluster;       /* index into ca_result.clusters, or -1 */
+    int linear;            /* nonzero: line-like (a ridge in the Hessian at detection or
+                              elongation above elongation_max): vascular or linear */
 };
 
 /* One cluster: a set of calcifications for which the Tong rule, the BI-RADS rule or both
