@@ -26,6 +26,9 @@ struct cn_tcp_conn {
     uint8_t read_buffer[CN_TCP_READ_BUFFER_LEN];
 };
 
+/* Installed on a connection that failed before its owner got it: no callbacks. */
+static const struct cn_tcp_conn_ops no_ops;
+
 struct write_req {
     uv_write_t req;
     struct cn_tcp_conn *conn;
@@ -142,7 +145,7 @@ int cn_tcp_accept(uv_stream_t *server, const struct cn_tcp_conn_ops *ops, void *
         rc = start_reading(conn);
     if (rc != 0) {
         conn->closing = 1;
-        conn->ops = &(const struct cn_tcp_conn_ops){0};
+        conn->ops = &no_ops;
         close_now(conn);
         return rc;
     }
@@ -206,6 +209,7 @@ int cn_tcp_connect(uv_loop_t *loop, const char *host, uint16_t port,
     conn->resolving = (rc == 0);
     if (rc != 0) {
         conn->closing = 1;
+        conn->ops = &no_ops;
         close_now(conn);
         return rc;
     }

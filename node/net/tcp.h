@@ -44,7 +44,8 @@ int cn_tcp_accept(uv_stream_t *server, const struct cn_tcp_conn_ops *ops, void *
                   struct cn_tcp_conn **out);
 
 /* Connects to host:port (numeric address or name resolved on the threadpool).
- * ops->on_connected reports the outcome. */
+ * Returns 0 and ops->on_connected reports the outcome, or a libuv error and no callback
+ * is ever called. */
 int cn_tcp_connect(uv_loop_t *loop, const char *host, uint16_t port,
                    const struct cn_tcp_conn_ops *ops, void *user, struct cn_tcp_conn **out);
 
