@@ -206,8 +206,14 @@ int ca_make_clusters(const uint32_t *labels, const double sp[2],
         }
     }
     for (size_t c = 0; c < count; c++) {
-        out->clusters[c].x_px /= out->clusters[c].count;
-        out->clusters[c].y_px /= out->clusters[c].count;
+        struct ca_cluster *cl = &out->clusters[c];
+        cl->x_px /= cl->count;
+        cl->y_px /= cl->count;
+        uint32_t linear = 0;
+        for (uint32_t k = 0; k < cl->count; k++)
+            linear += out->calcifications[cl->members[k]].linear != 0;
+        cl->suspicious = (cl->rule_tong || cl->count >= p->suspicious_min_count) &&
+                         linear <= p->suspicious_linear_fraction_max * cl->count;
     }
 done:
     free(sub);

@@ -40,6 +40,8 @@ void ca_params_default(struct ca_params *p)
     p->tong_min_count = 6;
     p->birads_area_mm2 = 100.0;
     p->birads_min_count = 3;
+    p->suspicious_min_count = 5;
+    p->suspicious_linear_fraction_max = 0.75;
 }
 
 static int positive(double v)
@@ -71,7 +73,9 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !(p->min_area_mm2 >= 0.0) || !(p->elongation_max >= 1.0))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid region growing parameters");
     if (!positive(p->cluster_kernel_mm) || p->tong_min_count == 0 ||
-        !positive(p->birads_area_mm2) || p->birads_min_count == 0)
+        !positive(p->birads_area_mm2) || p->birads_min_count == 0 ||
+        !(p->suspicious_linear_fraction_max >= 0.0) ||
+        !(p->suspicious_linear_fraction_max <= 1.0))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid cluster parameters");
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * ca_analyze on synthetic images with known answers: a noisy breast with Gaussian blobs
- * of 0.2-0.6 mm at known places, a vessel-like line, a 3 mm disc; determinism; bad
- * input.
+ * of 0.2-0.6 mm at known places, a vessel-like line, short line segments (vascular
+ * calcifications), a 3 mm disc; determinism; bad input.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -65,6 +65,25 @@ static void add_blob(double *v, struct blob b, double amplitude)
                 continue;
             double r2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
             v[(size_t)y * COLUMNS + x] += amplitude * exp(-r2 / (2 * s_px * s_px));
+        }
+}
+
+/* A bright segment from (x0, y0) to (x1, y1) mm with a Gaussian cross profile of full
+ * width about width_mm. */
+static void add_segment(double *v, double x0, double y0, double x1, double y1,
+                        double width_mm, double amplitude)
+{
+    double s_px = width_mm / 2.5 / SPACING_MM;
+    double ax = x0 / SPACING_MM, ay = y0 / SPACING_MM, bx = x1 / SPACING_MM, by = y1 / SPACING_MM;
+    double len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay);
+    for (uint32_t y = 0; y < ROWS; y++)
+        for (uint32_t x = 0; x < COLUMNS; x++) {
+            double t = ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / len2;
+            t = t < 0 ? 0 : (t > 1 ? 1 : t);
+            double dx = x - (ax + t * (bx - ax)), dy = y - (ay + t * (by - ay));
+            double d2 = dx * dx + dy * dy;
+            if (d2 < 25 * s_px * s_px)
+                v[(size_t)y * COLUMNS + x] += amplitude * exp(-d2 / (2 * s_px * s_px));
         }
 }
 
@@ -150,6 +169,7 @@ static void test_analyze_finds_every_blob_and_nothing_far_from_them(void **state
     /* the group of six is one cluster by both rules; the isolated blobs are in none */
     assert_int_equal(r.cluster_count, 1);
     assert_true(r.clusters[0].rule_tong && r.clusters[0].rule_birads);
+    assert_true(r.clusters[0].suspicious);
     assert_true(r.clusters[0].count >= 6);
     assert_true(fabs(r.clusters[0].x_px * SPACING_MM - 16.2) < 0.5);
     assert_true(fabs(r.clusters[0].y_px * SPACING_MM - 25.6) < 0.5);
@@ -160,7 +180,7 @@ static void test_analyze_finds_every_blob_and_nothing_far_from_them(void **state
     free(v);
 }
 
-static void test_analyze_rejects_a_thin_bright_line(void **state)
+static void test_analyze_rejects_a_vessel_longer_than_the_macro_window(void **state)
 {
     (void)state;
     double *v = breast_canvas();
@@ -182,6 +202,63 @@ static void test_analyze_rejects_a_thin_bright_line(void **state)
     }
     print_message("%zu calcifications, %zu on the line\n", r.calcification_count, on_line);
     assert_int_equal(on_line, 0);
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
+/* Six segments 1.2 mm long and 0.15 mm wide, 1.6 mm apart along a diagonal: a
+ * calcified vessel wall. */
+static void add_segment_chain(double *v)
+{
+    for (int k = 0; k < 6; k++) {
+        double x = 12.0 + 1.6 * k * 0.8, y = 20.0 + 1.6 * k * 0.6;
+        add_segment(v, x, y, x + 1.2 * 0.8, y + 1.2 * 0.6, 0.15, BLOB_AMPLITUDE);
+    }
+}
+
+static void test_analyze_keeps_short_segments_as_linear_calcifications(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    add_segment_chain(v);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, NULL, &r), 0);
+    for (int k = 0; k < 6; k++) {
+        double cx = 12.0 + 1.6 * k * 0.8 + 0.6 * 0.8, cy = 20.0 + 1.6 * k * 0.6 + 0.6 * 0.6;
+        size_t found = 0;
+        for (size_t i = 0; i < r.calcification_count; i++)
+            if (distance_mm(&r.calcifications[i], cx, cy) < 0.5) {
+                found++;
+                assert_true(r.calcifications[i].linear);
+                assert_true(r.calcifications[i].elongation > 2.0);
+            }
+        print_message("segment %d: %zu calcifications\n", k, found);
+        assert_int_equal(found, 1);
+    }
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
+static void test_analyze_chain_of_segments_is_no_suspicious_cluster(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    add_segment_chain(v);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, NULL, &r), 0);
+    size_t in_cluster = 0;
+    for (size_t c = 0; c < r.cluster_count; c++) {
+        assert_false(r.clusters[c].suspicious);
+        in_cluster += r.clusters[c].count;
+    }
+    /* the chain is found and grouped, only not called suspicious */
+    assert_true(in_cluster >= 6);
     ca_result_free(&r);
     free(px);
     free(v);
@@ -328,7 +405,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_analyze_finds_every_blob_and_nothing_far_from_them),
-        cmocka_unit_test(test_analyze_rejects_a_thin_bright_line),
+        cmocka_unit_test(test_analyze_rejects_a_vessel_longer_than_the_macro_window),
+        cmocka_unit_test(test_analyze_keeps_short_segments_as_linear_calcifications),
+        cmocka_unit_test(test_analyze_chain_of_segments_is_no_suspicious_cluster),
         cmocka_unit_test(test_analyze_rejects_a_3_mm_disc_as_macro),
         cmocka_unit_test(test_analyze_is_deterministic),
         cmocka_unit_test(test_analyze_reports_bad_input_with_error_codes),

@@ -115,6 +115,11 @@ struct ca_params {
     uint32_t tong_min_count;     /* 6: "more than 5" calcifications */
     double birads_area_mm2;      /* 100: the 1 cm2 of BI-RADS */
     uint32_t birads_min_count;   /* 3 */
+    uint32_t suspicious_min_count;         /* 5: members a suspicious cluster needs
+                                              unless the Tong rule holds */
+    double suspicious_linear_fraction_max; /* 0.75: a cluster with a larger fraction
+                                              of linear members is vascular, never
+                                              suspicious */
 };
 
 /* Fills *params with the documented defaults. */
@@ -149,6 +154,13 @@ struct ca_cluster {
     int rule_tong;      /* nonzero: contains more than 5 calcifications connected after
                            dilation by the cluster kernel (Tong et al.) */
     int rule_birads;    /* nonzero: contains at least 3 calcifications within 1 cm2 */
+    int suspicious;     /* nonzero: the cluster to report and score. It holds when the
+                           Tong rule holds or the cluster has at least
+                           suspicious_min_count members, and at most
+                           suspicious_linear_fraction_max of its members are linear
+                           (calcified vessels are chains of lines). Small BI-RADS groups
+                           of scattered benign or spurious findings are kept with
+                           suspicious = 0 so a later stage can still see them. */
     uint32_t *members;  /* count indices into ca_result.calcifications, ascending */
 };
 
