@@ -6,5 +6,7 @@ const struct cn_command cn_commands[] = {
     {"ls", cn_cmd_ls},
     {"analyze", cn_cmd_analyze},
     {"db", cn_cmd_db},
+    {"worker", cn_cmd_worker},
+    {"train", cn_cmd_train},
 };
 const size_t cn_command_count = sizeof cn_commands / sizeof cn_commands[0];

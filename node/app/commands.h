@@ -19,5 +19,7 @@ int cn_cmd_status(int argc, char **argv);
 int cn_cmd_ls(int argc, char **argv);
 int cn_cmd_analyze(int argc, char **argv);
 int cn_cmd_db(int argc, char **argv);
+int cn_cmd_worker(int argc, char **argv);
+int cn_cmd_train(int argc, char **argv);
 
 #endif
