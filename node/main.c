@@ -14,6 +14,7 @@ static void print_usage(FILE *out)
             "  status    counts of instances, studies, jobs and outbound transfers\n"
             "  ls        list stored instances\n"
             "  analyze   run the calcification analysis on files, offline\n"
+            "  worker    analysis workers only (more machines, one database)\n"
             "  db        database maintenance (db migrate)\n"
             "  version   print the version\n"
             "\n"

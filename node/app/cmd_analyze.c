@@ -15,6 +15,9 @@
 #include "work/results.h"
 #include "util/log.h"
 
+/* Offline analysis is always run 1: the same inputs give the same objects. */
+#define OFFLINE_RUN "1"
+
 enum {
     OPT_OUTPUT = 'o',
     OPT_PIXEL_SPACING = CN_OPT_FIRST_COMMAND_SPECIFIC,
@@ -102,7 +105,8 @@ static int analyze_one(const struct analyze_options *o, const char *path, int in
         failed = 1;
     }
     if (!record.is_pgm && o->write_seg &&
-        cn_results_write_seg(o->output_dir, &record, index, err, sizeof err) != 0) {
+        cn_results_write_seg(o->output_dir, &record, index, OFFLINE_RUN, NULL, NULL, 0, err,
+                             sizeof err) != 0) {
         fprintf(stderr, "calcnode analyze: %s\n", err);
         failed = 1;
     }

@@ -14,6 +14,7 @@
 #include "dcm/dcm.h"
 #include "serve/server.h"
 #include "work/completion.h"
+#include "work/worker.h"
 #include "util/log.h"
 
 /* How long a shutdown waits for open associations before aborting them. */
@@ -201,9 +202,18 @@ int cn_cmd_serve(int argc, char **argv)
     st.sigterm.data = &st;
     uv_signal_start(&st.sigint, on_signal, SIGINT);
     uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+    struct cn_worker_pool_config pool_config = {
+        .conninfo = app_db.conninfo,
+        .state_dir = conf.state_dir,
+        .count = conf.workers,
+    };
+    struct cn_worker_pool *workers = NULL;
+    if (cn_worker_pool_start(&pool_config, &workers, err, sizeof err) != 0)
+        cn_log_error("analysis workers not started: %s", err);
     cn_log_info("calcnode %s ready: AE %s on %s:%u, state in %s", CALCNODE_VERSION,
                 conf.ae_title, conf.listen_host, (unsigned)conf.port, conf.state_dir);
     uv_run(st.loop, UV_RUN_DEFAULT);
+    cn_worker_pool_stop(workers);
     exit_code = 0;
 out:
     if (uv_loop_close(st.loop) != 0)

@@ -12,9 +12,6 @@
 
 /* Series numbers of the objects calcnode adds to a study. */
 #define SEG_SERIES_NUMBER 9001
-/* The analysis run that produced the objects: re-analysis of a study (a later run) gets
- * new UIDs; the node passes its own run number. */
-#define OFFLINE_RUN "1"
 
 void cn_results_stem(const char *path, char *buf, size_t buf_len)
 {
@@ -193,7 +190,8 @@ int cn_results_write_mask(const char *output_dir, const struct cn_pipeline_image
 }
 
 int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image *record,
-                         int instance_number, char *err, size_t err_len)
+                         int instance_number, const char *run, char *sop_uid_out,
+                         char *path_out, size_t path_len, char *err, size_t err_len)
 {
     const struct cn_dcm_header *h = record->is_pgm ? NULL : &record->header;
     char stem[1024], path[4096];
@@ -201,9 +199,9 @@ int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image 
     snprintf(path, sizeof path, "%s/%s.seg.dcm", output_dir, stem);
     char series_uid[CN_UID_BUFFER_SIZE], sop_uid[CN_UID_BUFFER_SIZE];
     const char *series_parts[] = {"calcnode seg series", h->study_instance_uid,
-                                  CA_VERSION_STRING, OFFLINE_RUN};
+                                  CA_VERSION_STRING, run};
     const char *sop_parts[] = {"calcnode seg", h->sop_instance_uid, CA_VERSION_STRING,
-                               OFFLINE_RUN};
+                               run};
     if (cn_uid_derive(series_parts, 4, series_uid) != 0 ||
         cn_uid_derive(sop_parts, 4, sop_uid) != 0) {
         snprintf(err, err_len, "could not derive the UIDs of \"%s\"", path);
@@ -228,6 +226,10 @@ int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image 
                  detail);
         return -1;
     }
+    if (sop_uid_out)
+        snprintf(sop_uid_out, CN_UID_BUFFER_SIZE, "%s", sop_uid);
+    if (path_out)
+        snprintf(path_out, path_len, "%s", path);
     return 0;
 }
 

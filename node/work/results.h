@@ -34,10 +34,17 @@ int cn_results_write_mask(const char *output_dir, const struct cn_pipeline_image
 
 /* Writes OUTDIR/<stem>.seg.dcm, the binary Segmentation of the calcifications of a
  * DICOM input: same study, a new series shared by the SEGs of that study, UIDs derived
- * from (study or source instance, algorithm version, run) so that re-running gives the
- * same objects. Returns 0 or -1 with err filled. */
+ * from (study or source instance, algorithm version, run) so that running the same
+ * analysis again gives the same objects and a later run gives new ones. run is the
+ * study's analysis run number as text. On success returns 0 and, when not NULL, the
+ * SEG's SOP Instance UID in sop_uid_out[65] and its path in path_out[path_len];
+ * otherwise -1 with err filled. */
 int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image *record,
-                         int instance_number, char *err, size_t err_len);
+                         int instance_number, const char *run, char *sop_uid_out,
+                         char *path_out, size_t path_len, char *err, size_t err_len);
+
+/* SOP Class UID of the Segmentation objects written. */
+#define CN_RESULTS_SEG_SOP_CLASS_UID "1.2.840.10008.5.1.4.1.1.66.4"
 
 /* The file name of path without folders and without its last extension, into buf. */
 void cn_results_stem(const char *path, char *buf, size_t buf_len);
