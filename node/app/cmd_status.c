@@ -2,6 +2,7 @@
  * calcnode ls: the stored instances, one JSON object per line with --json. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/commands.h"
@@ -52,6 +53,45 @@ static json_t *counts_by_state(const int64_t *counts, int count,
     return obj;
 }
 
+/* A single count from sql; -1 when it failed. */
+static int64_t count_of(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    int64_t n = -1;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
+/* Every worker that ever registered, most recently seen first. */
+static json_t *workers_json(PGconn *conn)
+{
+    PGresult *res = PQexec(conn, "SELECT id, host, jobs_done, jobs_failed, "
+                                 "to_char(last_seen AT TIME ZONE 'UTC', "
+                                 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(current_job, 0) "
+                                 "FROM workers ORDER BY last_seen DESC, id");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(res);
+        return NULL;
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *w = json_object();
+        json_object_set_new(w, "id", json_string(PQgetvalue(res, i, 0)));
+        json_object_set_new(w, "host", json_string(PQgetvalue(res, i, 1)));
+        json_object_set_new(w, "jobs_done", json_integer(strtoll(PQgetvalue(res, i, 2), NULL, 10)));
+        json_object_set_new(w, "jobs_failed",
+                            json_integer(strtoll(PQgetvalue(res, i, 3), NULL, 10)));
+        json_object_set_new(w, "last_seen", json_string(PQgetvalue(res, i, 4)));
+        int64_t job = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+        json_object_set_new(w, "current_job", job ? json_integer(job) : json_null());
+        json_array_append_new(list, w);
+    }
+    PQclear(res);
+    return list;
+}
+
 static const char *job_state_name(int state)
 {
     return cn_db_job_state_name((enum cn_db_job_state)state);
@@ -79,9 +119,14 @@ int cn_cmd_status(int argc, char **argv)
     }
     struct cn_db_counts counts;
     rc = cn_db_counts_blocking(db.conn, &counts, err, sizeof err);
+    json_t *workers = rc == 0 ? workers_json(db.conn) : NULL;
+    int64_t retried = rc == 0 ? count_of(db.conn, "SELECT count(*) FROM jobs WHERE retried > 0") : 0;
+    int64_t waiting = rc == 0 ? count_of(db.conn, "SELECT count(*) FROM studies "
+                                                  "WHERE state = 'receiving'") : 0;
     cn_app_db_close(&db);
-    if (rc != 0) {
-        fprintf(stderr, "calcnode status: %s\n", err);
+    if (rc != 0 || !workers) {
+        fprintf(stderr, "calcnode status: %s\n", rc != 0 ? err : "could not list the workers");
+        json_decref(workers);
         return 1;
     }
     json_t *root = json_object();
@@ -90,11 +135,14 @@ int cn_cmd_status(int argc, char **argv)
     json_object_set_new(root, "series", json_integer(counts.series));
     json_object_set_new(root, "associations", json_integer(counts.associations));
     json_object_set_new(root, "conflicts", json_integer(counts.conflicts));
-    json_object_set_new(root, "jobs",
-                        counts_by_state(counts.jobs, CN_DB_JOB_STATE_COUNT, job_state_name));
+    json_t *jobs = counts_by_state(counts.jobs, CN_DB_JOB_STATE_COUNT, job_state_name);
+    json_object_set_new(jobs, "retried", json_integer(retried));
+    json_object_set_new(root, "jobs", jobs);
+    json_object_set_new(root, "studies_receiving", json_integer(waiting));
     json_object_set_new(root, "outbound", counts_by_state(counts.outbound,
                                                           CN_DB_OUTBOUND_STATE_COUNT,
                                                           outbound_state_name));
+    json_object_set_new(root, "workers", workers);
     if (o.json) {
         json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
@@ -105,10 +153,20 @@ int cn_cmd_status(int argc, char **argv)
         printf("jobs     ");
         for (int i = 0; i < CN_DB_JOB_STATE_COUNT; i++)
             printf(" %s %lld", job_state_name(i), (long long)counts.jobs[i]);
+        printf(" retried %lld", (long long)retried);
         printf("\noutbound ");
         for (int i = 0; i < CN_DB_OUTBOUND_STATE_COUNT; i++)
             printf(" %s %lld", outbound_state_name(i), (long long)counts.outbound[i]);
-        printf("\n");
+        printf("\nworkers   %zu\n", json_array_size(workers));
+        size_t i;
+        json_t *w;
+        json_array_foreach(workers, i, w)
+        {
+            printf("  %s jobs done %lld, last seen %s\n",
+                   json_string_value(json_object_get(w, "id")),
+                   (long long)json_integer_value(json_object_get(w, "jobs_done")),
+                   json_string_value(json_object_get(w, "last_seen")));
+        }
     }
     json_decref(root);
     return 0;
