@@ -305,7 +305,7 @@ int cn_risk_score_margin(const struct cn_risk_model *model, const double *featur
              (uintptr_t)row, (int)CA_CLUSTER_FEATURE_COUNT);
     static const char config[] = "{\"type\": 1, \"training\": false, \"iteration_begin\": 0, "
                                  "\"iteration_end\": 0, \"strict_shape\": false, "
-                                 "\"missing\": NaN}";
+                                 "\"missing\": NaN, \"cache_id\": 0}";
     struct cn_risk_model *m = (struct cn_risk_model *)model;
     const bst_ulong *shape = NULL;
     bst_ulong dim = 0;
