@@ -15,6 +15,8 @@ static void print_usage(FILE *out)
             "  ls        list stored instances\n"
             "  analyze   run the calcification analysis on files, offline\n"
             "  worker    analysis workers only (more machines, one database)\n"
+            "  jobs      list, retry or cancel analysis jobs\n"
+            "  outbound  list, retry or cancel result transfers\n"
             "  db        database maintenance (db migrate)\n"
             "  version   print the version\n"
             "\n"

@@ -7,6 +7,8 @@ const struct cn_command cn_commands[] = {
     {"analyze", cn_cmd_analyze},
     {"db", cn_cmd_db},
     {"worker", cn_cmd_worker},
+    {"jobs", cn_cmd_jobs},
+    {"outbound", cn_cmd_outbound},
     {"train", cn_cmd_train},
 };
 const size_t cn_command_count = sizeof cn_commands / sizeof cn_commands[0];

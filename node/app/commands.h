@@ -20,6 +20,8 @@ int cn_cmd_ls(int argc, char **argv);
 int cn_cmd_analyze(int argc, char **argv);
 int cn_cmd_db(int argc, char **argv);
 int cn_cmd_worker(int argc, char **argv);
+int cn_cmd_jobs(int argc, char **argv);
+int cn_cmd_outbound(int argc, char **argv);
 int cn_cmd_train(int argc, char **argv);
 
 #endif
