@@ -153,7 +153,8 @@ static void test_load_of_a_missing_file_fails_only_when_required(void **state)
     assert_string_equal(conf.source_path, "");
     assert_int_equal(conf.port, 11112);
     assert_int_equal(cn_conf_load(&conf, "/nonexistent/calcnode.conf", 1, err, sizeof err), -1);
-    assert_non_null(strstr(err, "could not open configuration file \"/nonexistent/calcnode.conf\""));
+    assert_non_null(
+        strstr(err, "could not open configuration file \"/nonexistent/calcnode.conf\""));
 }
 
 static void test_load_keeps_values_the_file_does_not_set(void **state)
@@ -206,8 +207,7 @@ static void test_invalid_ae_titles_are_rejected_naming_the_line(void **state)
     struct cn_conf conf;
     cn_conf_defaults(&conf);
     char err[ERR_SIZE];
-    assert_int_equal(load_text(&conf, "[node]\nae_title = ABCDEFGHIJKLMNOP\n", err, sizeof err),
-                     0);
+    assert_int_equal(load_text(&conf, "[node]\nae_title = ABCDEFGHIJKLMNOP\n", err, sizeof err), 0);
     assert_string_equal(conf.ae_title, "ABCDEFGHIJKLMNOP");
 }
 
@@ -244,7 +244,8 @@ static void test_other_invalid_values_are_rejected_naming_the_line(void **state)
 static void test_unknown_keys_and_sections_are_rejected_naming_the_line(void **state)
 {
     (void)state;
-    assert_rejected_at_line("[node]\nport = 104\nprot = 105\n", 3, "unknown key \"prot\" in [node]");
+    assert_rejected_at_line("[node]\nport = 104\nprot = 105\n", 3,
+                            "unknown key \"prot\" in [node]");
     assert_rejected_at_line("[peer PACS]\nhost = h\nport = 1\naddress = x\n", 4,
                             "unknown key \"address\" in [peer PACS]");
     assert_rejected_at_line("[node]\nport = 104\n[nodes]\nport = 105\n", 4,
@@ -297,8 +298,9 @@ static void test_long_database_url_is_read_whole(void **state)
 {
     (void)state;
     char url[600];
-    int n = snprintf(url, sizeof url, "host=/run/postgresql dbname=calcnode user=calcnode "
-                                      "sslmode=verify-full sslrootcert=");
+    int n = snprintf(url, sizeof url,
+                     "host=/run/postgresql dbname=calcnode user=calcnode "
+                     "sslmode=verify-full sslrootcert=");
     while (n < 400)
         n += snprintf(url + n, sizeof url - (size_t)n, "/very/long/path");
     char text[800];
@@ -349,18 +351,18 @@ static void assert_peer_spec_rejected(const char *spec)
 static void test_peer_spec_rejects_malformed_specs(void **state)
 {
     (void)state;
-    assert_peer_spec_rejected("ORTHANC127.0.0.1:4242");     /* no '=' */
-    assert_peer_spec_rejected("ORTHANC=127.0.0.1");         /* no port */
-    assert_peer_spec_rejected("ORTHANC=127.0.0.1:");        /* empty port */
+    assert_peer_spec_rejected("ORTHANC127.0.0.1:4242"); /* no '=' */
+    assert_peer_spec_rejected("ORTHANC=127.0.0.1");     /* no port */
+    assert_peer_spec_rejected("ORTHANC=127.0.0.1:");    /* empty port */
     assert_peer_spec_rejected("ORTHANC=127.0.0.1:0");
     assert_peer_spec_rejected("ORTHANC=127.0.0.1:65536");
     assert_peer_spec_rejected("ORTHANC=127.0.0.1:42x");
-    assert_peer_spec_rejected("=127.0.0.1:4242");           /* no AE title */
-    assert_peer_spec_rejected("ORTHANC=:4242");             /* no host */
-    assert_peer_spec_rejected("ABCDEFGHIJKLMNOPQ=h:1");     /* AE of 17 characters */
+    assert_peer_spec_rejected("=127.0.0.1:4242");       /* no AE title */
+    assert_peer_spec_rejected("ORTHANC=:4242");         /* no host */
+    assert_peer_spec_rejected("ABCDEFGHIJKLMNOPQ=h:1"); /* AE of 17 characters */
     assert_peer_spec_rejected("A\\B=h:1");
     assert_peer_spec_rejected("   =h:1");
-    assert_peer_spec_rejected("host:1=ORTHANC");            /* ':' before '=' */
+    assert_peer_spec_rejected("host:1=ORTHANC"); /* ':' before '=' */
 }
 
 /* The last ':' separates the port, so an IPv6 address is accepted as it is written in

@@ -105,8 +105,8 @@ static const struct option extra[] = {
 };
 
 /* Parses list; returns cn_options_parse's result. */
-static int parse(const char *const *list, struct cn_conf *conf, struct seen *seen,
-                 int *positional, struct args *a)
+static int parse(const char *const *list, struct cn_conf *conf, struct seen *seen, int *positional,
+                 struct args *a)
 {
     args_init(a, list);
     return cn_options_parse(a->argc, a->argv, USAGE, extra, on_option, seen, conf, positional);
@@ -193,7 +193,7 @@ static void test_command_line_key_overrides_the_file_in_either_order(void **stat
     struct seen seen = {0};
     struct args a;
     const char *const before[] = {"calcnode", "--port", "3000", "--state-dir=/from/cli",
-                                  "-c", "a.conf", NULL};
+                                  "-c",       "a.conf", NULL};
     assert_int_equal(parse(before, &conf, &seen, NULL, &a), 0);
     assert_int_equal(conf.port, 3000);
     assert_string_equal(conf.state_dir, "/from/cli");
@@ -201,8 +201,8 @@ static void test_command_line_key_overrides_the_file_in_either_order(void **stat
     assert_string_equal(conf.source_path, "a.conf");
     args_free(&a);
 
-    const char *const after[] = {"calcnode", "-c", "a.conf", "--port", "3000",
-                                 "--state-dir", "/from/cli", NULL};
+    const char *const after[] = {"calcnode", "-c",          "a.conf",    "--port",
+                                 "3000",     "--state-dir", "/from/cli", NULL};
     assert_int_equal(parse(after, &conf, &seen, NULL, &a), 0);
     assert_int_equal(conf.port, 3000);
     assert_string_equal(conf.state_dir, "/from/cli");
@@ -337,8 +337,8 @@ static void test_unknown_option_returns_minus_one(void **state)
 static void test_command_options_reach_on_option_short_and_long(void **state)
 {
     (void)state;
-    const char *const list[] = {"calcnode", "-o", "out1",   "--output", "out2",
-                                "--output=out3", "--dry-run", "--json", "-oout4", NULL};
+    const char *const list[] = {"calcnode",      "-o",        "out1",   "--output", "out2",
+                                "--output=out3", "--dry-run", "--json", "-oout4",   NULL};
     struct cn_conf conf;
     struct seen seen = {0};
     struct args a;
@@ -378,9 +378,8 @@ static void test_positional_arguments_follow_the_options(void **state)
 {
     (void)state;
     write_file("a.conf", "[node]\nport = 2000\n");
-    const char *const list[] = {"calcnode", "first.dcm", "-c",    "a.conf", "second.dcm",
-                                "--port",   "3000",      "-o",    "dir",    "third.dcm",
-                                NULL};
+    const char *const list[] = {"calcnode", "first.dcm", "-c",  "a.conf",    "second.dcm", "--port",
+                                "3000",     "-o",        "dir", "third.dcm", NULL};
     struct cn_conf conf;
     struct seen seen = {0};
     struct args a;
@@ -415,18 +414,18 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_command_line_key_overrides_the_file_in_either_order,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_every_shared_override_reaches_the_configuration,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_shared_override_reaches_the_configuration, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_command_line_peer_replaces_the_files_peer, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_invalid_override_values_are_usage_errors, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_override_value_with_a_newline_sets_no_other_key,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_override_value_with_a_newline_sets_no_other_key, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_help_returns_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_option_returns_minus_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_command_options_reach_on_option_short_and_long,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_options_reach_on_option_short_and_long, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_on_option_failure_is_a_usage_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_positional_arguments_follow_the_options, setup,
                                         teardown),

@@ -160,12 +160,12 @@ static int teardown(void **state)
 }
 
 /* Runs the loop until cond holds; fails when the loop has nothing left to do first. */
-#define RUN_UNTIL(cond)                                                                       \
-    do {                                                                                      \
-        while (!(cond)) {                                                                     \
-            if (uv_run(&loop, UV_RUN_ONCE) == 0 && !(cond))                                   \
-                fail_msg("loop went idle before: %s", #cond);                                 \
-        }                                                                                     \
+#define RUN_UNTIL(cond)                                                                            \
+    do {                                                                                           \
+        while (!(cond)) {                                                                          \
+            if (uv_run(&loop, UV_RUN_ONCE) == 0 && !(cond))                                        \
+                fail_msg("loop went idle before: %s", #cond);                                      \
+        }                                                                                          \
     } while (0)
 
 static void start_listener(void)
@@ -499,23 +499,23 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_listen_rejects_a_host_that_is_not_an_address, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(
-            test_connect_sets_nodelay_on_both_ends_and_names_the_peers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_sets_nodelay_on_both_ends_and_names_the_peers,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_resolves_a_host_name, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_one_mebibyte_each_way_arrives_intact_and_drains,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paused_connection_reads_nothing_until_resumed,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_mebibyte_each_way_arrives_intact_and_drains, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_paused_connection_reads_nothing_until_resumed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_pause_from_inside_on_data_stops_further_callbacks,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_graceful_close_flushes_queued_writes_first, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_abrupt_close_of_an_idle_connection_reaches_the_peer,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_during_name_resolution_frees_everything,
+        cmocka_unit_test_setup_teardown(test_close_during_name_resolution_frees_everything, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_refused_connect_reports_on_connected_then_on_closed,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_refused_connect_reports_on_connected_then_on_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_accept_frees_the_connection_without_callbacks,
                                         setup, teardown),
     };

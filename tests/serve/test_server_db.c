@@ -52,16 +52,16 @@ static struct cn_db_async *db;
 static struct cn_server *server;
 static uint16_t server_port;
 static char store_state_dir[64];
-static PGconn *check_conn; /* blocking, for assertions on the catalogue */
+static PGconn *check_conn;     /* blocking, for assertions on the catalogue */
 static int instances_reported; /* calls of the instance_stored hook */
 static char reported_sop[CN_DB_UID_SIZE], reported_calling_ae[32];
 
-#define RUN_UNTIL(cond)                                                                       \
-    do {                                                                                      \
-        while (!(cond)) {                                                                     \
-            if (uv_run(&loop, UV_RUN_ONCE) == 0 && !(cond))                                   \
-                fail_msg("loop went idle before: %s", #cond);                                 \
-        }                                                                                     \
+#define RUN_UNTIL(cond)                                                                            \
+    do {                                                                                           \
+        while (!(cond)) {                                                                          \
+            if (uv_run(&loop, UV_RUN_ONCE) == 0 && !(cond))                                        \
+                fail_msg("loop went idle before: %s", #cond);                                      \
+        }                                                                                          \
     } while (0)
 
 static int group_setup(void **state)
@@ -70,8 +70,8 @@ static int group_setup(void **state)
         return -1;
     check_conn = test_cluster_connect(NULL);
     char err[CN_DB_ERR_SIZE];
-    if (check_conn == NULL || cn_db_migrate(check_conn, CALCNODE_SOURCE_DIR "/sql", err,
-                                            sizeof err) < 0) {
+    if (check_conn == NULL ||
+        cn_db_migrate(check_conn, CALCNODE_SOURCE_DIR "/sql", err, sizeof err) < 0) {
         fprintf(stderr, "could not migrate: %s\n", err);
         return -1;
     }
@@ -395,8 +395,8 @@ static void scu_open(const char *called_ae)
     assert_int_equal(cn_negotiate_build_rq(&config, called_ae, proposals, 2, rq), 0);
     assert_int_equal(cn_assoc_request(scu.a, rq), 0);
     free(rq);
-    assert_int_equal(
-        cn_tcp_connect(&loop, "127.0.0.1", server_port, &scu_tcp_ops, &scu, &scu.conn), 0);
+    assert_int_equal(cn_tcp_connect(&loop, "127.0.0.1", server_port, &scu_tcp_ops, &scu, &scu.conn),
+                     0);
     RUN_UNTIL(scu.accepted || scu.rejected || scu.closed);
     assert_int_equal(scu.connect_status, 0);
 }
@@ -537,8 +537,8 @@ static void build_mammogram(struct data_set *ds, const char *study_uid, const ch
 static uint16_t store(uint16_t message_id, const char *sop_uid, const struct data_set *ds)
 {
     uint8_t command[COMMAND_CAP];
-    int len = cn_dimse_encode_c_store_rq(command, sizeof command, message_id, MG_SOP_CLASS,
-                                         sop_uid, CN_DIMSE_PRIORITY_MEDIUM, NULL, 0);
+    int len = cn_dimse_encode_c_store_rq(command, sizeof command, message_id, MG_SOP_CLASS, sop_uid,
+                                         CN_DIMSE_PRIORITY_MEDIUM, NULL, 0);
     assert_true(len > 0);
     scu_exchange(STORAGE_PC, command, (size_t)len, ds->bytes, ds->len);
     assert_int_equal(scu.rsp.command_field, CN_DIMSE_C_STORE_RSP);
@@ -577,8 +577,8 @@ static void assert_file_holds(const char *path, const struct data_set *ds)
 /* Catalogue rows of one study, through cn_db_list_instances_blocking. */
 struct listing {
     const char *sop_uid;
-    int rows;        /* rows of the study */
-    int matching;    /* rows naming sop_uid */
+    int rows;     /* rows of the study */
+    int matching; /* rows naming sop_uid */
     char path[CN_DB_PATH_SIZE];
     int64_t size_bytes;
     char calling_ae[32];
@@ -673,9 +673,10 @@ static void test_server_stores_an_instance_durably_and_catalogues_it_once(void *
     list_study(study, sop, &l);
     assert_int_equal(l.rows, 1);
     assert_int_equal(l.matching, 1);
-    assert_int_equal(query_long("SELECT instance_count FROM studies WHERE study_instance_uid = '"
-                                UID_ROOT ".1'"),
-                     1);
+    assert_int_equal(
+        query_long("SELECT instance_count FROM studies WHERE study_instance_uid = '" UID_ROOT
+                   ".1'"),
+        1);
     scu_release();
 
     /* and once more on a new association */
