@@ -117,10 +117,10 @@ static int list(PGconn *conn, const struct queue_table *t, const char *const *co
             json_decref(row);
         } else {
             /* id, subject, state, ..., error */
-            printf("%-6s %-8s %s attempts %s/%s %s%s\n", PQgetvalue(res, i, 0),
+            const char *error = PQgetvalue(res, i, t == &jobs_table ? 8 : 7);
+            printf("%-6s %-8s %s attempts %s/%s%s%s\n", PQgetvalue(res, i, 0),
                    PQgetvalue(res, i, 2), PQgetvalue(res, i, 1), PQgetvalue(res, i, 4),
-                   PQgetvalue(res, i, 5), PQgetvalue(res, i, t == &jobs_table ? 8 : 7)[0] ? "error: " : "",
-                   PQgetvalue(res, i, t == &jobs_table ? 8 : 7));
+                   PQgetvalue(res, i, 5), error[0] ? " error: " : "", error);
         }
     }
     PQclear(res);
@@ -178,17 +178,49 @@ static int act(PGconn *conn, const struct queue_table *t, const char *action, co
     return 0;
 }
 
+/* requeue: analyse a study again (a new run; its report supersedes the previous one). */
+static int requeue(PGconn *conn, const char *study_uid)
+{
+    const char *params[] = {study_uid};
+    PGresult *res = PQexecParams(conn,
+                                 "SELECT calcnode_enqueue_study(study_instance_uid, "
+                                 "'requeued by an operator') FROM studies "
+                                 "WHERE study_instance_uid = $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    char job[32] = "";
+    if (ok)
+        snprintf(job, sizeof job, "%s", PQgetvalue(res, 0, 0));
+    else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        fprintf(stderr, "calcnode jobs requeue: %s", PQerrorMessage(conn));
+    else
+        fprintf(stderr, "calcnode jobs requeue: no study \"%s\"\n", study_uid);
+    PQclear(res);
+    const char *user = getenv("USER");
+    const char *aparams[] = {user ? user : "operator", study_uid, ok ? "done" : "refused"};
+    res = PQexecParams(conn,
+                       "INSERT INTO audit (actor, action, object, outcome, detail) "
+                       "VALUES ($1, 'requeue study', 'study ' || $2, $3, "
+                       "jsonb_build_object('via', 'command line'))",
+                       3, NULL, aparams, NULL, NULL, 0);
+    PQclear(res);
+    if (ok)
+        printf("study %s queued (job %s)\n", study_uid, job);
+    return ok ? 0 : 1;
+}
+
 static int run_queue_command(const struct queue_table *t, const char *const *columns, int argc,
                              char **argv)
 {
     char usage[768];
     snprintf(usage, sizeof usage,
              "usage: calcnode %s [list] [--state STATE] [--limit N] [--json]\n"
-             "       calcnode %s retry ID | cancel ID\n"
+             "       calcnode %s retry ID | cancel ID%s\n"
              "       (with -c FILE, --state-dir DIR or --database-url URL as for serve)\n"
              "Lists %s, most recent first; retry makes a failed or dead one due now;\n"
              "cancel makes a queued or failed one dead.\n",
-             t->command, t->command, t->command);
+             t->command, t->command,
+             t == &jobs_table ? " | requeue STUDY_UID (analyse again)" : "", t->command);
     struct cn_conf conf;
     struct queue_options o = {.limit = 50};
     int first = 0;
@@ -196,8 +228,9 @@ static int run_queue_command(const struct queue_table *t, const char *const *col
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     const char *action = first < argc ? argv[first] : "list";
+    int is_requeue = t == &jobs_table && strcmp(action, "requeue") == 0;
     if (strcmp(action, "list") != 0 && strcmp(action, "retry") != 0 &&
-        strcmp(action, "cancel") != 0) {
+        strcmp(action, "cancel") != 0 && !is_requeue) {
         fputs(usage, stderr);
         return 2;
     }
@@ -212,8 +245,12 @@ static int run_queue_command(const struct queue_table *t, const char *const *col
         fprintf(stderr, "calcnode %s: %s\n", t->command, err);
         return 1;
     }
-    rc = strcmp(action, "list") == 0 ? list(db.conn, t, columns, &o)
-                                     : act(db.conn, t, action, argv[first + 1]);
+    if (is_requeue)
+        rc = requeue(db.conn, argv[first + 1]);
+    else if (strcmp(action, "list") == 0)
+        rc = list(db.conn, t, columns, &o);
+    else
+        rc = act(db.conn, t, action, argv[first + 1]);
     cn_app_db_close(&db);
     return rc;
 }
