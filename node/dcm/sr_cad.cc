@@ -169,9 +169,12 @@ struct cad_writer {
             b.add_num(sif, R::RT_hasProperties, codes::area, c.area_mm2, unit_mm2);
     }
 
-    /* TID 4002 inside an impression: category, description, algorithm. */
-    void impression_body(size_t parent, const char *category, const char *description,
-                         bool has_score, double score)
+    /* TID 4002 below an impression: category, description, algorithm. Below the findings
+     * summary CODE the relationship is HAS PROPERTIES; below an Individual
+     * Impression/Recommendation CONTAINER the IOD allows only CONTAINS (PS3.3 Table
+     * A.35.5-2). */
+    void impression_body(size_t parent, R::E_RelationshipType rel, const char *category,
+                         const char *description, bool has_score, double score)
     {
         code value;
         bool have_category = category != nullptr && category_code(category, value);
@@ -188,10 +191,11 @@ struct cad_writer {
         if (!have_category && text.empty())
             return;
         if (have_category)
-            b.add_code(parent, R::RT_hasProperties, codes::assessment_category, value);
+            b.add_code(parent, rel, codes::assessment_category, value);
         if (!text.empty())
-            b.add_text(parent, R::RT_hasProperties, codes::impression_description, text);
-        algorithm(parent);
+            b.add_text(parent, rel, codes::impression_description, text);
+        b.add_text(parent, rel, codes::algorithm_name, in.study->algorithm_name);
+        b.add_text(parent, rel, codes::algorithm_version, in.study->algorithm_version);
     }
 
     void cluster(size_t summary, size_t i, size_t j)
@@ -202,7 +206,7 @@ struct cad_writer {
         size_t impression = b.add(summary, R::RT_inferredFrom, R::VT_Container,
                                   &individual_impression);
         b.add_code(impression, R::RT_hasConceptMod, rendering_intent, presentation_required);
-        impression_body(impression, c.category, c.description, false, 0);
+        impression_body(impression, R::RT_contains, c.category, c.description, false, 0);
 
         size_t feature = b.add_code(impression, R::RT_contains, composite_feature,
                                     codes::calcification_cluster);
@@ -354,8 +358,8 @@ int write_cad(const char *path, const cn_report_study *study, const cn_report_ob
                                                           : (findings ? some_with : some_without);
     size_t summary = b.add_code(root, R::RT_contains, findings_summary, outcome);
     if (analysed > 0)
-        w.impression_body(summary, study->study_category, nullptr, study->has_study_score,
-                          study->study_score);
+        w.impression_body(summary, R::RT_hasProperties, study->study_category, nullptr,
+                          study->has_study_score, study->study_score);
     for (size_t i = 0; i < in.images.size() && b.ok(); i++) {
         if (!image_analysed(in, i))
             continue;

@@ -72,24 +72,13 @@ const struct {
     const char *name;
     code value;
 } categories[] = {
-    {"2", {"397141009", "SCT", "Mammography assessment (Category 2) - Benign finding"}},
-    {"3", {"397143007", "SCT",
-           "Mammography assessment (Category 3) - Probably benign finding, short interval "
-           "follow-up"}},
-    {"4", {"397144001", "SCT",
-           "Mammography assessment (Category 4) - Suspicious abnormality, biopsy should be "
-           "considered"}},
-    {"4A", {"397144001", "SCT",
-            "Mammography assessment (Category 4) - Suspicious abnormality, biopsy should be "
-            "considered"}},
-    {"4B", {"397144001", "SCT",
-            "Mammography assessment (Category 4) - Suspicious abnormality, biopsy should be "
-            "considered"}},
-    {"4C", {"397144001", "SCT",
-            "Mammography assessment (Category 4) - Suspicious abnormality, biopsy should be "
-            "considered"}},
-    {"5", {"397145000", "SCT",
-           "Mammography assessment (Category 5) - Highly suggestive of malignancy"}},
+    {"2", {"397141009", "SCT", "Benign finding"}},
+    {"3", {"397143007", "SCT", "Probably benign finding, short interval follow-up"}},
+    {"4", {"397144001", "SCT", "Suspicious abnormality, biopsy should be considered"}},
+    {"4A", {"397144001", "SCT", "Suspicious abnormality, biopsy should be considered"}},
+    {"4B", {"397144001", "SCT", "Suspicious abnormality, biopsy should be considered"}},
+    {"4C", {"397144001", "SCT", "Suspicious abnormality, biopsy should be considered"}},
+    {"5", {"397145000", "SCT", "Highly suggestive of malignancy"}},
 };
 
 bool text_ok(const char *s)
