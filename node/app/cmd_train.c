@@ -12,9 +12,14 @@
 #include "app/commands.h"
 #include "app/options.h"
 #include "calc/features.h"
+#include "risk/category.h"
 #include "risk/dataset.h"
 #include "risk/model.h"
+#include "risk/stats.h"
 #include "risk/train.h"
+
+#define WILSON_Z_95 1.959963984540054
+#define EVALUATE_BOOTSTRAP_REPS 2000u
 
 /* Largest difference allowed between the trainer's and the saved model's probability. */
 #define SELF_CHECK_TOLERANCE 1e-6
@@ -30,6 +35,7 @@ enum {
     OPT_SYNTHETIC,
     OPT_PREDICTIONS,
     OPT_MAX_ROUNDS,
+    OPT_EVALUATE,
 };
 
 static const char train_usage[] =
@@ -51,7 +57,11 @@ static const char train_usage[] =
     "  --synthetic               trained on phantoms: the model says so and is flagged\n"
     "                            \"synthetic data, not for clinical use\"\n"
     "  --predictions CSV         write row,fold,label,margin,probability out of fold\n"
-    "  -o, --out MODEL.json      the model file to write\n";
+    "  -o, --out MODEL.json      the model file to write\n"
+    "  --evaluate MODEL.json     instead of training, score the labelled CSV (held-out\n"
+    "                            data) with MODEL.json and print AUC, sensitivity,\n"
+    "                            specificity and PPV at the model's threshold, the\n"
+    "                            BI-RADS category counts and the scoring time\n";
 
 struct train_options {
     const char *data;
@@ -59,6 +69,7 @@ struct train_options {
     const char *out;
     const char *description;
     const char *predictions;
+    const char *evaluate;
     int synthetic;
     struct cn_risk_train_options train;
 };
@@ -96,6 +107,9 @@ static int on_train_option(int code, const char *arg, void *user)
         return 0;
     case OPT_PREDICTIONS:
         o->predictions = arg;
+        return 0;
+    case OPT_EVALUATE:
+        o->evaluate = arg;
         return 0;
     case OPT_SYNTHETIC:
         o->synthetic = 1;
@@ -148,6 +162,7 @@ static const struct option train_extra[] = {
     {"description", required_argument, NULL, OPT_DESCRIPTION},
     {"synthetic", no_argument, NULL, OPT_SYNTHETIC},
     {"predictions", required_argument, NULL, OPT_PREDICTIONS},
+    {"evaluate", required_argument, NULL, OPT_EVALUATE},
     {NULL, 0, NULL, 0},
 };
 
@@ -266,6 +281,75 @@ static int self_check(const char *path, const struct cn_risk_dataset *d,
     return rc;
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* --evaluate: scores held-out labelled rows with an existing model. */
+static int evaluate(const struct train_options *o, const struct cn_risk_dataset *d)
+{
+    char err[1024];
+    struct cn_risk_model *model = NULL;
+    if (cn_risk_model_load(o->evaluate, &model, err, sizeof err) != 0) {
+        fprintf(stderr, "calcnode train: %s\n", err);
+        return 1;
+    }
+    const struct cn_risk_model_info *info = cn_risk_model_info(model);
+    double *p = malloc((d->rows ? d->rows : 1) * sizeof *p);
+    if (!p) {
+        cn_risk_model_free(model);
+        fprintf(stderr, "calcnode train: out of memory\n");
+        return 1;
+    }
+    size_t tp = 0, fp = 0, tn = 0, fn = 0, categories[CN_RISK_CATEGORY_COUNT] = {0};
+    double start = now_ms();
+    for (size_t i = 0; i < d->rows; i++) {
+        if (cn_risk_score(model, d->x + i * CA_CLUSTER_FEATURE_COUNT, CA_CLUSTER_FEATURE_COUNT,
+                          &p[i]) != 0) {
+            fprintf(stderr, "calcnode train: could not score row %zu\n", i + 1);
+            free(p);
+            cn_risk_model_free(model);
+            return 1;
+        }
+    }
+    double per_cluster_ms = (now_ms() - start) / (double)(d->rows ? d->rows : 1);
+    for (size_t i = 0; i < d->rows; i++) {
+        int called = p[i] >= info->threshold;
+        size_t *cell = d->label[i] ? (called ? &tp : &fn) : (called ? &fp : &tn);
+        (*cell)++;
+        categories[cn_risk_category_of(p[i], 0)]++;
+    }
+    struct cn_risk_estimate auc = {cn_risk_auc(p, d->label, d->rows), NAN, NAN};
+    cn_risk_auc_bootstrap(p, d->label, d->rows, EVALUATE_BOOTSTRAP_REPS, o->train.seed, &auc.low,
+                          &auc.high);
+    double lo, hi;
+    printf("model: %s%s\n", o->evaluate, info->synthetic ? " (" CN_RISK_MODEL_SYNTHETIC_NOTICE ")" : "");
+    printf("data: %s: %zu clusters (%zu malignant) from %zu images\n", o->data, d->rows,
+           d->positives, d->group_count);
+    printf("AUC %.4f (95%% CI %.4f-%.4f, stratified bootstrap, %u resamples)\n", auc.value,
+           auc.low, auc.high, EVALUATE_BOOTSTRAP_REPS);
+    printf("at the model's threshold %.6g (95%% CIs Wilson):\n", info->threshold);
+    cn_risk_wilson(tp, tp + fn, WILSON_Z_95, &lo, &hi);
+    printf("  sensitivity %.4f (%.4f-%.4f), %zu of %zu malignant\n",
+           tp + fn ? (double)tp / (double)(tp + fn) : NAN, lo, hi, tp, tp + fn);
+    cn_risk_wilson(tn, tn + fp, WILSON_Z_95, &lo, &hi);
+    printf("  specificity %.4f (%.4f-%.4f), %zu of %zu benign\n",
+           tn + fp ? (double)tn / (double)(tn + fp) : NAN, lo, hi, tn, tn + fp);
+    cn_risk_wilson(tp, tp + fp, WILSON_Z_95, &lo, &hi);
+    printf("  PPV         %.4f (%.4f-%.4f), %zu of %zu called\n",
+           tp + fp ? (double)tp / (double)(tp + fp) : NAN, lo, hi, tp, tp + fp);
+    printf("categories:");
+    for (int c = CN_RISK_CATEGORY_3; c < CN_RISK_CATEGORY_COUNT; c++)
+        printf(" %s %zu", cn_risk_category_name(c), categories[c]);
+    printf("\nscoring: %.4f ms per cluster\n", per_cluster_ms);
+    free(p);
+    cn_risk_model_free(model);
+    return 0;
+}
+
 int cn_cmd_train(int argc, char **argv)
 {
     struct train_options o = {.label_column = CN_RISK_DEFAULT_LABEL_COLUMN};
@@ -275,8 +359,9 @@ int cn_cmd_train(int argc, char **argv)
                               NULL);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    if (!o.data || !o.out) {
-        fprintf(stderr, "calcnode train: --data and --out are required\n%s", train_usage);
+    if (!o.data || (!o.out && !o.evaluate)) {
+        fprintf(stderr, "calcnode train: --data and --out (or --evaluate) are required\n%s",
+                train_usage);
         return 2;
     }
     char err[1024];
@@ -284,6 +369,11 @@ int cn_cmd_train(int argc, char **argv)
     if (cn_risk_dataset_read_csv(o.data, o.label_column, &data, err, sizeof err) != 0) {
         fprintf(stderr, "calcnode train: %s\n", err);
         return 1;
+    }
+    if (o.evaluate) {
+        rc = evaluate(&o, &data);
+        cn_risk_dataset_free(&data);
+        return rc;
     }
     struct cn_risk_train_result result;
     if (cn_risk_train(&data, &o.train, &result, err, sizeof err) != 0) {
