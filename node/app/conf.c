@@ -1,9 +1,9 @@
 #include "app/conf.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -88,13 +88,6 @@ static struct cn_peer *peer_slot(struct cn_conf *conf, const char *ae_title)
     return peer;
 }
 
-struct load_state {
-    struct cn_conf *conf;
-    char *err;
-    size_t err_len;
-    int failed;
-};
-
 static int set_node_key(struct cn_conf *conf, const char *key, const char *value)
 {
     unsigned long n;
@@ -176,54 +169,111 @@ static int set_peer_key(struct cn_peer *peer, const char *key, const char *value
     return -2;
 }
 
-static int handle_ini_entry(void *user, const char *section, const char *key, const char *value)
+int cn_conf_set(struct cn_conf *conf, const char *section, const char *key, const char *value,
+                char *err, size_t err_len)
 {
-    struct load_state *st = user;
     int rc;
     if (strcmp(section, "node") == 0) {
-        rc = set_node_key(st->conf, key, value);
+        rc = set_node_key(conf, key, value);
     } else if (strncmp(section, "peer ", 5) == 0) {
         const char *name = section + 5;
         if (!cn_conf_ae_title_is_valid(name)) {
-            snprintf(st->err, st->err_len, "invalid peer name \"%s\"", name);
-            st->failed = 1;
-            return 0;
+            snprintf(err, err_len, "invalid peer name \"%s\"", name);
+            return -1;
         }
-        struct cn_peer *peer = peer_slot(st->conf, name);
+        struct cn_peer *peer = peer_slot(conf, name);
         if (!peer) {
-            snprintf(st->err, st->err_len, "too many peers (at most %d)", CN_CONF_MAX_PEERS);
-            st->failed = 1;
-            return 0;
+            snprintf(err, err_len, "too many peers (at most %d)", CN_CONF_MAX_PEERS);
+            return -1;
         }
         rc = set_peer_key(peer, key, value);
     } else {
-        snprintf(st->err, st->err_len, "unknown section [%s]", section);
-        st->failed = 1;
-        return 0;
+        snprintf(err, err_len, "unknown section [%s]", section);
+        return -1;
     }
     if (rc == -2)
-        snprintf(st->err, st->err_len, "unknown key \"%s\" in [%s]", key, section);
+        snprintf(err, err_len, "unknown key \"%s\" in [%s]", key, section);
     else if (rc != 0)
-        snprintf(st->err, st->err_len, "invalid value \"%s\" for \"%s\" in [%s]", value, key,
-                 section);
-    if (rc != 0) {
-        st->failed = 1;
-        return 0;
-    }
-    return 1;
+        snprintf(err, err_len, "invalid value \"%s\" for \"%s\" in [%s]", value, key, section);
+    return rc == 0 ? 0 : -1;
 }
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* The configuration's INI dialect: "[section]" lines, "key = value" lines, blank lines,
+ * and comments: whole lines starting with ';' or '#', or the rest of a line after
+ * whitespace followed by ';'. Lines of any length up to CONF_MAX_LINE_LEN (paths and
+ * database URLs can be long; Debian's inih cuts lines at 199 characters). */
+#define CONF_MAX_LINE_LEN (64u * 1024u)
 
 int cn_conf_load_stream(struct cn_conf *conf, FILE *f, const char *name, char *err,
                         size_t err_len)
 {
-    char detail[512] = "";
-    struct load_state st = {conf, detail, sizeof detail, 0};
-    int line = ini_parse_file(f, handle_ini_entry, &st);
-    if (line != 0 || st.failed) {
-        snprintf(err, err_len, "invalid configuration in \"%s\" at line %d: %s", name, line,
-                 detail[0] ? detail : "syntax error");
-        return -1;
+    char section[64 + CN_CONF_AE_SIZE] = "";
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int line_number = 0;
+    int rc = 0;
+    char detail[512];
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        line_number++;
+        if ((size_t)len > CONF_MAX_LINE_LEN) {
+            snprintf(err, err_len, "invalid configuration in \"%s\" at line %d: line longer "
+                     "than %u characters", name, line_number, CONF_MAX_LINE_LEN);
+            rc = -1;
+            break;
+        }
+        char *text = trim(line);
+        if (*text == '\0' || *text == ';' || *text == '#')
+            continue;
+        if (*text == '[') {
+            char *end = strchr(text, ']');
+            if (!end || end[1] != '\0' || (size_t)(end - text - 1) >= sizeof section) {
+                snprintf(err, err_len, "invalid configuration in \"%s\" at line %d: %s", name,
+                         line_number, end ? "section name too long" : "syntax error");
+                rc = -1;
+                break;
+            }
+            *end = '\0';
+            snprintf(section, sizeof section, "%s", trim(text + 1));
+            continue;
+        }
+        char *eq = strchr(text, '=');
+        if (!eq) {
+            snprintf(err, err_len, "invalid configuration in \"%s\" at line %d: syntax error",
+                     name, line_number);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(text);
+        char *value = eq + 1;
+        for (char *p = value; *p; p++) {
+            if (*p == ';' && (p == value || p[-1] == ' ' || p[-1] == '\t')) {
+                *p = '\0';
+                break;
+            }
+        }
+        value = trim(value);
+        if (cn_conf_set(conf, section, key, value, detail, sizeof detail) != 0) {
+            snprintf(err, err_len, "invalid configuration in \"%s\" at line %d: %s", name,
+                     line_number, detail);
+            rc = -1;
+            break;
+        }
     }
+    free(line);
+    if (rc != 0)
+        return rc;
     for (size_t i = 0; i < conf->peer_count; i++) {
         if (conf->peers[i].host[0] == '\0' || conf->peers[i].port == 0) {
             snprintf(err, err_len, "peer \"%s\" in \"%s\" needs host and port",
@@ -278,7 +328,15 @@ int cn_conf_add_peer_spec(struct cn_conf *conf, const char *spec, char *err, siz
         snprintf(err, err_len, "too many peers (at most %d)", CN_CONF_MAX_PEERS);
         return -1;
     }
-    memcpy(peer->host, eq + 1, host_len);
+    const char *host = eq + 1;
+    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
+        host++; /* RFC 3986 3.2.2: an IPv6 literal in brackets */
+        host_len -= 2;
+    } else if (memchr(host, '[', host_len) || memchr(host, ']', host_len)) {
+        snprintf(err, err_len, "invalid peer \"%s\": unbalanced brackets in the host", spec);
+        return -1;
+    }
+    memcpy(peer->host, host, host_len);
     peer->host[host_len] = '\0';
     peer->port = (uint16_t)port;
     return 0;

@@ -1,4 +1,4 @@
-/* calcnode configuration: an INI file (inih) whose keys the command line overrides.
+/* calcnode configuration: an INI file whose keys the command line overrides.
  *
  * File layout (see conf/calcnode.conf, annotated):
  *   [node]        port, listen_host, ae_title, state_dir, database_url, sql_dir, workers,
@@ -59,6 +59,11 @@ void cn_conf_defaults(struct cn_conf *conf);
 /* Reads an INI file over *conf. A missing file is an error only when required is set
  * (an explicit -c); unknown sections or keys and bad values are errors naming the line. */
 int cn_conf_load(struct cn_conf *conf, const char *path, int required, char *err, size_t err_len);
+
+/* Sets one key of a section ("node" or "peer AE") from its text, with the checks of the
+ * file. Returns 0, or -1 with err filled. */
+int cn_conf_set(struct cn_conf *conf, const char *section, const char *key, const char *value,
+                char *err, size_t err_len);
 
 /* The same from an open stream; name is used in messages. */
 int cn_conf_load_stream(struct cn_conf *conf, FILE *f, const char *name, char *err,

@@ -23,29 +23,14 @@ static const struct option shared_options[] = {
     {"help", no_argument, NULL, CN_OPT_HELP},
 };
 
-/* Applies one shared override through the same parser as the file, so the command line
- * and the file accept exactly the same values. */
+/* Applies one shared override with the same checks as the file. */
 static int apply_override(struct cn_conf *conf, const char *key, const char *value)
 {
-    char line[CN_CONF_PATH_SIZE + 64];
-    int n = snprintf(line, sizeof line, "[node]\n%s = %s\n", key, value);
-    if (n < 0 || (size_t)n >= sizeof line)
-        return -1;
-    FILE *f = fmemopen(line, (size_t)n, "r");
-    if (!f)
-        return -1;
     char err[512];
-    struct cn_conf copy = *conf;
-    int rc = cn_conf_load_stream(&copy, f, "command line", err, sizeof err);
-    fclose(f);
-    if (rc != 0) {
-        fprintf(stderr, "calcnode: invalid value \"%s\" for --%s\n", value, key);
+    if (cn_conf_set(conf, "node", key, value, err, sizeof err) != 0) {
+        fprintf(stderr, "calcnode: %s\n", err);
         return -1;
     }
-    char source[CN_CONF_PATH_SIZE];
-    memcpy(source, conf->source_path, sizeof source);
-    *conf = copy;
-    memcpy(conf->source_path, source, sizeof source);
     return 0;
 }
 
@@ -77,7 +62,7 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
     const char *config_path = CN_CONF_DEFAULT_PATH;
     int config_required = 0;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also resets its state within a grouped option */
     int code;
     while ((code = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
         if (code == CN_OPT_CONFIG) {
@@ -92,7 +77,7 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
     }
 
     opterr = 1;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also resets its state within a grouped option */
     while ((code = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
         int rc = 0;
         switch (code) {

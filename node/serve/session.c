@@ -239,6 +239,10 @@ static int ul_pdv_indication(void *user, uint8_t pc_id, int is_command, int is_l
     struct cn_session *s = user;
     int rc = cn_dimse_receiver_pdv(&s->receiver, pc_id, is_command, is_last, data, len);
     if (rc != 0) {
+        if (!s->aborted) {
+            s->aborted = 1;
+            s->server->stats.associations_aborted++;
+        }
         cn_log_warning("[assoc %llu] aborting %s: %s", (unsigned long long)s->id, s->calling_ae,
                        cn_dimse_receiver_message(&s->receiver)[0]
                            ? cn_dimse_receiver_message(&s->receiver)
@@ -265,8 +269,10 @@ static void ul_release_confirm(void *user)
 static void ul_abort_indication(void *user, int source, int reason)
 {
     struct cn_session *s = user;
-    s->aborted = 1;
-    s->server->stats.associations_aborted++;
+    if (!s->aborted) {
+        s->aborted = 1;
+        s->server->stats.associations_aborted++;
+    }
     cn_log_warning("[assoc %llu] %s from %s aborted (source %d, reason %d)",
                    (unsigned long long)s->id, s->calling_ae[0] ? s->calling_ae : "peer", s->peer,
                    source, reason);
@@ -374,6 +380,10 @@ int cn_session_accept(struct cn_server *server)
 
 void cn_session_abort(struct cn_session *s)
 {
+    if (!s->aborted && s->established) {
+        s->aborted = 1;
+        s->server->stats.associations_aborted++;
+    }
     /* Send A-ABORT, then close without waiting for the peer (PS3.8 9.2.2 AA-1 would
      * wait in Sta13 for it): a shutdown must not depend on the peer. */
     if (s->assoc)

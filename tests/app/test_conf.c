@@ -255,7 +255,7 @@ static void test_unknown_keys_and_sections_are_rejected_naming_the_line(void **s
 }
 
 /* The first error decides the line; its message must be the one shown with it.
- * BUG (node/app/conf.c handle_ini_entry, for the lead): inih (INI_STOP_ON_FIRST_ERROR 0)
+ * Regression (node/app/conf.c handle_ini_entry): inih (INI_STOP_ON_FIRST_ERROR 0)
  * goes on after a handler error and returns the FIRST error's line, but every later
  * error overwrites st->err, so the message reads "at line 2: invalid value \"many\" for
  * \"workers\"" although line 2 is "port = 0". Fix: write the detail only when
@@ -286,7 +286,7 @@ static void test_peer_without_host_or_port_is_rejected(void **state)
     assert_non_null(strstr(err, "peer \"PACS\""));
 }
 
-/* BUG (node/app/conf.c, for the lead): the Debian inih is built with INI_MAX_LINE 200
+/* Regression (node/app/conf.c): the Debian inih is built with INI_MAX_LINE 200
  * and no realloc, so a line longer than 199 characters is cut and its remainder parsed
  * as a line of its own. A database_url (CN_CONF_URL_SIZE 1024) or state_dir
  * (CN_CONF_PATH_SIZE 4096) longer than about 180 characters is therefore rejected (or,
@@ -384,7 +384,7 @@ static void test_peer_spec_accepts_an_unbracketed_ipv6_host(void **state)
     assert_int_equal(p->port, 11112);
 }
 
-/* BUG (node/app/conf.c cn_conf_add_peer_spec, for the lead): "V6=[::1]:104", the usual
+/* Regression (node/app/conf.c cn_conf_add_peer_spec): "V6=[::1]:104", the usual
  * way to write an IPv6 address with a port (RFC 3986 3.2.2), is accepted but stores the
  * host "[::1]" with its brackets, which getaddrinfo (cn_tcp_connect) cannot resolve: the
  * error shows up only when results are sent. Fix: when the host part starts with '['

@@ -284,7 +284,7 @@ static void test_invalid_override_values_are_usage_errors(void **state)
     }
 }
 
-/* BUG (node/app/options.c apply_override, for the lead): an override is applied by
+/* Regression (node/app/options.c apply_override): an override is applied by
  * parsing the text "[node]\nKEY = VALUE\n" with the file parser, so a value holding a
  * newline sets other keys ("--state-dir $'/x\nport = 1'" also changes the port), and a
  * value is cut at inih's 199-character line limit or at " ;" (an inline comment).

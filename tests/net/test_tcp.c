@@ -470,7 +470,7 @@ static void test_refused_connect_reports_on_connected_then_on_closed(void **stat
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-/* BUG (node/net/tcp.c cn_tcp_accept, for the lead): on failure the connection's ops are
+/* Regression (node/net/tcp.c cn_tcp_accept): on failure the connection's ops are
  * replaced by `&(const struct cn_tcp_conn_ops){0}`, a compound literal with automatic
  * storage: once cn_tcp_accept returns, on_handle_closed reads conn->ops->on_closed from
  * a dead stack frame (ASan: stack-use-after-return; without ASan, a call through

@@ -779,7 +779,7 @@ static void test_server_stop_aborts_an_open_association_and_frees_everything(voi
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-/* BUG (node/serve/session.c cn_session_abort, for the lead): an association the server
+/* Regression (node/serve/session.c cn_session_abort): an association the server
  * itself aborts (cn_server_stop after the grace period, or at once with grace 0) is
  * recorded as outcome 'released', and the instances it received are not marked by
  * cn_db_mark_aborted: s->aborted is only set by ul_abort_indication, which node/ul calls
