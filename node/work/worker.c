@@ -30,6 +30,8 @@ struct cn_worker_pool {
     char *state_dir;
     uint32_t lease_s;
     int count;
+    void (*job_done)(void *user);
+    void *job_done_user;
     atomic_int stopping;
     int wake_pipe[2]; /* written once at stop; every idle worker polls the read end */
     struct worker *workers;
@@ -156,7 +158,8 @@ static void *worker_main(void *arg)
                 .lease_s = pool->lease_s,
                 .stopping = &pool->stopping,
             };
-            cn_job_run(&ctx, &job);
+            if (cn_job_run(&ctx, &job) == 0 && pool->job_done)
+                pool->job_done(pool->job_done_user);
             continue; /* look for the next one at once */
         }
         heartbeat(w, conn);
@@ -179,6 +182,8 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
     if (pool->count < 1)
         pool->count = 1;
     pool->lease_s = config->lease_s ? config->lease_s : CN_WORKER_DEFAULT_LEASE_S;
+    pool->job_done = config->job_done;
+    pool->job_done_user = config->job_done_user;
     pool->conninfo = strdup(config->conninfo);
     pool->state_dir = strdup(config->state_dir);
     pool->workers = calloc((size_t)pool->count, sizeof *pool->workers);

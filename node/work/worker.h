@@ -24,6 +24,11 @@ struct cn_worker_pool_config {
     const char *state_dir;  /* copied; the shared storage root */
     int count;              /* threads; 0: one per online core */
     uint32_t lease_s;       /* 0: CN_WORKER_DEFAULT_LEASE_S */
+    /* Optional: called on the worker's thread after a job is done and its objects are
+     * queued for sending (e.g. to uv_async_send the sender awake). Must be thread-safe
+     * and must not block. */
+    void (*job_done)(void *user);
+    void *job_done_user;
 };
 
 #define CN_WORKER_DEFAULT_LEASE_S 120u
