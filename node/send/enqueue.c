@@ -32,8 +32,8 @@ static void on_inserted(const PGresult *res, const char *error, void *user)
         if (error != NULL)
             req->cb(res != NULL ? CN_DB_EQUERY : CN_DB_ECONNECT, 0, error, req->user);
         else
-            req->cb(0, PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0,
-                    NULL, req->user);
+            req->cb(0, PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0, NULL,
+                    req->user);
     }
     free(req);
 }
@@ -61,8 +61,9 @@ int cn_send_enqueue(struct cn_db_async *db, const struct cn_send_item *item, cn_
     snprintf(job, sizeof job, "%" PRId64, item->job_id);
     snprintf(attempts, sizeof attempts, "%" PRIu32,
              item->max_attempts != 0 ? item->max_attempts : CN_SEND_DEFAULT_MAX_ATTEMPTS);
-    const char *params[6] = {item->path, item->sop_class_uid, item->sop_instance_uid,
-                             item->destination_ae, item->job_id > 0 ? job : NULL, attempts};
+    const char *params[6] = {
+        item->path,           item->sop_class_uid,           item->sop_instance_uid,
+        item->destination_ae, item->job_id > 0 ? job : NULL, attempts};
     int rc = cn_db_async_query(db, ENQUEUE_SQL, 6, params, on_inserted, req);
     if (rc != 0)
         free(req);

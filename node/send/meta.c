@@ -19,8 +19,7 @@ static uint16_t le16(const uint8_t *p)
 
 static uint32_t le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 /* PS3.5 Table 7.1-1: the VRs with a 4-byte length. */
@@ -64,7 +63,8 @@ int cn_send_meta_parse(const uint8_t *buf, size_t len, int at_eof, struct cn_sen
     if (len > CN_SEND_META_MAX_LEN)
         len = CN_SEND_META_MAX_LEN;
     size_t off = CN_SEND_META_PREAMBLE_LEN + CN_SEND_META_PREFIX_LEN;
-    if (len < off || memcmp(buf + CN_SEND_META_PREAMBLE_LEN, "DICM", CN_SEND_META_PREFIX_LEN) != 0) {
+    if (len < off ||
+        memcmp(buf + CN_SEND_META_PREAMBLE_LEN, "DICM", CN_SEND_META_PREFIX_LEN) != 0) {
         snprintf(err, err_len, "not a DICOM Part 10 file (no \"DICM\" after the preamble)");
         return -1;
     }
@@ -72,8 +72,9 @@ int cn_send_meta_parse(const uint8_t *buf, size_t len, int at_eof, struct cn_sen
         if (off == len && at_eof)
             break; /* a file with no data set */
         if (len - off < 2) {
-            snprintf(err, err_len, "%s", at_eof ? "file meta information is truncated"
-                                                : "file meta information is too long");
+            snprintf(err, err_len, "%s",
+                     at_eof ? "file meta information is truncated"
+                            : "file meta information is too long");
             return -1;
         }
         if (le16(buf + off) != META_GROUP)
@@ -103,8 +104,8 @@ int cn_send_meta_parse(const uint8_t *buf, size_t len, int at_eof, struct cn_sen
             return -1;
         }
         const uint8_t *value = buf + off + header_len;
-        char *dst = element == TAG_SOP_CLASS      ? out->sop_class_uid
-                    : element == TAG_SOP_INSTANCE ? out->sop_instance_uid
+        char *dst = element == TAG_SOP_CLASS         ? out->sop_class_uid
+                    : element == TAG_SOP_INSTANCE    ? out->sop_instance_uid
                     : element == TAG_TRANSFER_SYNTAX ? out->transfer_syntax_uid
                                                      : NULL;
         if (dst != NULL && copy_uid(dst, value, value_len) != 0) {

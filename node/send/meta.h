@@ -17,8 +17,8 @@
 #define CN_SEND_UID_MAX_LEN 64u
 
 struct cn_send_meta {
-    char sop_class_uid[CN_SEND_UID_MAX_LEN + 1];    /* (0002,0002) */
-    char sop_instance_uid[CN_SEND_UID_MAX_LEN + 1]; /* (0002,0003) */
+    char sop_class_uid[CN_SEND_UID_MAX_LEN + 1];       /* (0002,0002) */
+    char sop_instance_uid[CN_SEND_UID_MAX_LEN + 1];    /* (0002,0003) */
     char transfer_syntax_uid[CN_SEND_UID_MAX_LEN + 1]; /* (0002,0010) */
     size_t data_set_offset; /* bytes from the start of the file to the data set */
 };

@@ -198,9 +198,8 @@ void scu_begin_store(struct cn_scu *scu)
     if (scu->message_id == 0)
         scu->message_id = 1;
     /* PS3.7 9.3.1.1: C-STORE-RQ, Affected SOP Class and Instance from the meta header */
-    int n = cn_dimse_encode_c_store_rq(command, sizeof command, scu->message_id,
-                                       f->r.sop_class_uid, f->r.sop_instance_uid,
-                                       CN_DIMSE_PRIORITY_MEDIUM, NULL, 0);
+    int n = cn_dimse_encode_c_store_rq(command, sizeof command, scu->message_id, f->r.sop_class_uid,
+                                       f->r.sop_instance_uid, CN_DIMSE_PRIORITY_MEDIUM, NULL, 0);
     if (n < 0) {
         scu_file_finish(scu, CN_SCU_PERMANENT, "could not encode the C-STORE-RQ for \"%s\": %s",
                         f->r.path, cn_dimse_strerror(n));
@@ -255,8 +254,8 @@ void scu_send_part(struct cn_scu *scu, const uint8_t *data, size_t len)
 
 /* ---- DIMSE: the responses ---- */
 
-__attribute__((format(printf, 2, 3))) static int protocol_error(struct cn_scu *scu,
-                                                                const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int protocol_error(struct cn_scu *scu, const char *fmt,
+                                                                ...)
 {
     if (!scu->has_failure) {
         va_list ap;
@@ -264,8 +263,7 @@ __attribute__((format(printf, 2, 3))) static int protocol_error(struct cn_scu *s
         char message[CN_SCU_ERROR_SIZE];
         vsnprintf(message, sizeof message, fmt, ap);
         va_end(ap);
-        scu_set_failure(scu, CN_SCU_TRANSIENT, "protocol error by %s: %s", scu->called_ae,
-                        message);
+        scu_set_failure(scu, CN_SCU_TRANSIENT, "protocol error by %s: %s", scu->called_ae, message);
         cn_log_warning("C-STORE SCU to %s at %s:%u aborting: %s", scu->called_ae, scu->host,
                        scu->port, scu->failure);
     }
@@ -279,8 +277,7 @@ static int on_command(void *user, uint8_t pc_id, const struct cn_dimse_command *
     struct cn_scu *scu = user;
     if (scu->finishing)
         return -1;
-    if (!(cmd->present & CN_DIMSE_HAS_COMMAND_FIELD) ||
-        cmd->command_field != CN_DIMSE_C_STORE_RSP)
+    if (!(cmd->present & CN_DIMSE_HAS_COMMAND_FIELD) || cmd->command_field != CN_DIMSE_C_STORE_RSP)
         return protocol_error(scu, "unexpected DIMSE command 0x%04X", cmd->command_field);
     if (!scu->sending_phase || scu->current >= scu->count ||
         (!scu->streaming && scu->files[scu->current].r.has_status) || scu->rsp_received ||
@@ -306,8 +303,7 @@ static int on_command(void *user, uint8_t pc_id, const struct cn_dimse_command *
 
     f->r.has_status = 1;
     f->r.status = cmd->status;
-    const char *comment =
-        (cmd->present & CN_DIMSE_HAS_ERROR_COMMENT) ? cmd->error_comment : "";
+    const char *comment = (cmd->present & CN_DIMSE_HAS_ERROR_COMMENT) ? cmd->error_comment : "";
     enum cn_scu_outcome outcome = cn_scu_status_outcome(cmd->status);
     if (cmd->status == CN_DIMSE_STATUS_SUCCESS)
         scu_file_finish(scu, outcome, "%s", "");
@@ -367,11 +363,11 @@ static void on_tcp_transport_closed(void *user, int status)
 {
     struct cn_scu *scu = user;
     if (status == UV_EOF)
-        scu_set_failure(scu, CN_SCU_TRANSIENT, "connection closed by %s at %s:%u",
-                        scu->called_ae, scu->host, scu->port);
+        scu_set_failure(scu, CN_SCU_TRANSIENT, "connection closed by %s at %s:%u", scu->called_ae,
+                        scu->host, scu->port);
     else
-        scu_set_failure(scu, CN_SCU_TRANSIENT, "connection to %s at %s:%u lost: %s",
-                        scu->called_ae, scu->host, scu->port, uv_strerror(status));
+        scu_set_failure(scu, CN_SCU_TRANSIENT, "connection to %s at %s:%u lost: %s", scu->called_ae,
+                        scu->host, scu->port, uv_strerror(status));
     if (scu->assoc != NULL)
         cn_assoc_transport_closed(scu->assoc);
     else if (scu->conn != NULL)
@@ -407,8 +403,8 @@ static void on_tcp_closed(void *user)
     if (scu->assoc != NULL)
         cn_assoc_transport_closed(scu->assoc); /* EVT17 */
     if (!scu->finishing) {
-        scu_set_failure(scu, CN_SCU_TRANSIENT, "connection to %s at %s:%u closed",
-                        scu->called_ae, scu->host, scu->port);
+        scu_set_failure(scu, CN_SCU_TRANSIENT, "connection to %s at %s:%u closed", scu->called_ae,
+                        scu->host, scu->port);
         scu_finish(scu);
     }
     scu_unref(scu);
@@ -458,8 +454,8 @@ static void ul_timer_stop(void *user)
     uv_timer_stop(&scu->artim);
 }
 
-static int ul_associate_indication(void *user, const struct cn_assoc_rq *rq,
-                                   struct cn_assoc_ac *ac, struct cn_assoc_rj *rj)
+static int ul_associate_indication(void *user, const struct cn_assoc_rq *rq, struct cn_assoc_ac *ac,
+                                   struct cn_assoc_rj *rj)
 {
     (void)user;
     (void)rq;
@@ -491,10 +487,9 @@ static const char *rj_reason_text(const struct cn_assoc_rj *rj)
                    ? "protocol version not supported"
                    : "no reason given";
     case CN_RJ_SOURCE_PROVIDER_PRESENTATION:
-        return rj->reason == CN_RJ_PRESENTATION_TEMPORARY_CONGESTION ? "temporary congestion"
-               : rj->reason == CN_RJ_PRESENTATION_LOCAL_LIMIT_EXCEEDED
-                   ? "local limit exceeded"
-                   : "no reason given";
+        return rj->reason == CN_RJ_PRESENTATION_TEMPORARY_CONGESTION   ? "temporary congestion"
+               : rj->reason == CN_RJ_PRESENTATION_LOCAL_LIMIT_EXCEEDED ? "local limit exceeded"
+                                                                       : "no reason given";
     default:
         return "unknown source";
     }
@@ -569,17 +564,20 @@ static int ul_pdv_indication(void *user, uint8_t pc_id, int is_command, int is_l
         return 0;
     int rc = cn_dimse_receiver_pdv(&scu->receiver, pc_id, is_command, is_last, data, len);
     if (rc < 0 && !scu->finishing)
-        protocol_error(scu, "%s", cn_dimse_receiver_message(&scu->receiver)[0]
-                                      ? cn_dimse_receiver_message(&scu->receiver)
-                                      : cn_dimse_strerror(rc));
+        protocol_error(scu, "%s",
+                       cn_dimse_receiver_message(&scu->receiver)[0]
+                           ? cn_dimse_receiver_message(&scu->receiver)
+                           : cn_dimse_strerror(rc));
     return 0;
 }
 
 static void ul_release_indication(void *user)
 {
     struct cn_scu *scu = user;
-    scu_set_failure(scu, CN_SCU_TRANSIENT, "%s released the association before every file was "
-                    "answered", scu->called_ae);
+    scu_set_failure(scu, CN_SCU_TRANSIENT,
+                    "%s released the association before every file was "
+                    "answered",
+                    scu->called_ae);
     if (scu->assoc != NULL)
         cn_assoc_release_response(scu->assoc);
 }
@@ -603,8 +601,10 @@ static void ul_closed(void *user)
     cn_assoc_free(scu->assoc);
     scu->assoc = NULL;
     if (!scu->finishing) {
-        scu_set_failure(scu, CN_SCU_TRANSIENT, "association with %s closed before every file "
-                        "was answered", scu->called_ae);
+        scu_set_failure(scu, CN_SCU_TRANSIENT,
+                        "association with %s closed before every file "
+                        "was answered",
+                        scu->called_ae);
         scu_finish(scu);
     }
 }
@@ -687,9 +687,8 @@ out:
     scu_finish(scu);
 }
 
-int cn_scu_start(uv_loop_t *loop, const struct cn_scu_options *options,
-                 const char *const *paths, size_t count, cn_scu_done_cb done, void *user,
-                 struct cn_scu **out)
+int cn_scu_start(uv_loop_t *loop, const struct cn_scu_options *options, const char *const *paths,
+                 size_t count, cn_scu_done_cb done, void *user, struct cn_scu **out)
 {
     if (loop == NULL || options == NULL || paths == NULL || done == NULL || count == 0 ||
         count > CN_SCU_MAX_FILES || options->called_ae == NULL || options->host == NULL ||
@@ -724,9 +723,8 @@ int cn_scu_start(uv_loop_t *loop, const struct cn_scu_options *options,
     scu->timeout_ms = options->timeout_ms ? options->timeout_ms : CN_SCU_DEFAULT_TIMEOUT_MS;
     cn_assoc_config_init(&scu->assoc_config);
     snprintf(scu->assoc_config.ae_title, sizeof scu->assoc_config.ae_title, "%s",
-             options->calling_ae != NULL && options->calling_ae[0] != '\0'
-                 ? options->calling_ae
-                 : DEFAULT_CALLING_AE);
+             options->calling_ae != NULL && options->calling_ae[0] != '\0' ? options->calling_ae
+                                                                           : DEFAULT_CALLING_AE);
     if (options->max_pdu_len != 0)
         scu->assoc_config.max_pdu_len = options->max_pdu_len;
     for (size_t i = 0; i < count; i++)

@@ -65,7 +65,7 @@ struct cn_scu_options {
 
 struct cn_scu_result {
     const char *path; /* the caller's string (borrowed from cn_scu_start's paths) */
-    char sop_class_uid[CN_SEND_UID_MAX_LEN + 1];    /* "" when the meta was unreadable */
+    char sop_class_uid[CN_SEND_UID_MAX_LEN + 1]; /* "" when the meta was unreadable */
     char sop_instance_uid[CN_SEND_UID_MAX_LEN + 1];
     char transfer_syntax_uid[CN_SEND_UID_MAX_LEN + 1];
     enum cn_scu_outcome outcome;
@@ -87,9 +87,8 @@ typedef void (*cn_scu_done_cb)(const struct cn_scu_result *results, size_t count
  * in *out (valid until done is called); done is then called exactly once, never from
  * inside this call. Returns a negative libuv error (UV_EINVAL for bad options or counts,
  * UV_ENOMEM) without calling done. */
-int cn_scu_start(uv_loop_t *loop, const struct cn_scu_options *options,
-                 const char *const *paths, size_t count, cn_scu_done_cb done, void *user,
-                 struct cn_scu **out);
+int cn_scu_start(uv_loop_t *loop, const struct cn_scu_options *options, const char *const *paths,
+                 size_t count, cn_scu_done_cb done, void *user, struct cn_scu **out);
 
 /* Aborts the association (if any) and finishes: files without a response end
  * CN_SCU_TRANSIENT "cancelled". done follows from the loop. Idempotent. */

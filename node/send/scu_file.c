@@ -114,8 +114,8 @@ static void meta_read_more(struct cn_scu *scu)
     fs_start(scu, SCU_FS_META_READ);
     uv_buf_t buf = uv_buf_init((char *)scu->chunk + scu->chunk_len,
                                (unsigned)(CN_SEND_META_MAX_LEN - scu->chunk_len));
-    int rc = uv_fs_read(scu->loop, &scu->fs, scu->fd, &buf, 1, (int64_t)scu->chunk_len,
-                        on_meta_read);
+    int rc =
+        uv_fs_read(scu->loop, &scu->fs, scu->fd, &buf, 1, (int64_t)scu->chunk_len, on_meta_read);
     if (rc != 0) {
         scu->fs_step = SCU_FS_IDLE;
         scu_unref(scu);
@@ -149,8 +149,8 @@ void scu_file_read_metas(struct cn_scu *scu)
         return;
     }
     fs_start(scu, SCU_FS_META_OPEN);
-    int rc = uv_fs_open(scu->loop, &scu->fs, scu->files[scu->current].r.path, O_RDONLY, 0,
-                        on_meta_open);
+    int rc =
+        uv_fs_open(scu->loop, &scu->fs, scu->files[scu->current].r.path, O_RDONLY, 0, on_meta_open);
     if (rc != 0) {
         scu->fs_step = SCU_FS_IDLE;
         scu_unref(scu);
@@ -217,8 +217,8 @@ static void on_send_open(uv_fs_t *req)
 void scu_file_open_for_send(struct cn_scu *scu)
 {
     fs_start(scu, SCU_FS_SEND_OPEN);
-    int rc = uv_fs_open(scu->loop, &scu->fs, scu->files[scu->current].r.path, O_RDONLY, 0,
-                        on_send_open);
+    int rc =
+        uv_fs_open(scu->loop, &scu->fs, scu->files[scu->current].r.path, O_RDONLY, 0, on_send_open);
     if (rc != 0) {
         scu->fs_step = SCU_FS_IDLE;
         scu_unref(scu);
@@ -230,8 +230,8 @@ void scu_file_open_for_send(struct cn_scu *scu)
 static void read_failed(struct cn_scu *scu, const char *reason)
 {
     const char *path = scu->files[scu->current].r.path;
-    scu_file_finish(scu, CN_SCU_TRANSIENT, "could not read file \"%s\" while sending it: %s",
-                    path, reason);
+    scu_file_finish(scu, CN_SCU_TRANSIENT, "could not read file \"%s\" while sending it: %s", path,
+                    reason);
     scu_set_failure(scu, CN_SCU_TRANSIENT, "association aborted after a read error on \"%s\"",
                     path);
     scu_finish(scu);
@@ -262,8 +262,8 @@ void scu_file_read_next(struct cn_scu *scu)
     size_t len = scu->remaining < CN_SCU_CHUNK_LEN ? (size_t)scu->remaining : CN_SCU_CHUNK_LEN;
     fs_start(scu, SCU_FS_SEND_READ);
     uv_buf_t buf = uv_buf_init((char *)scu->chunk, (unsigned)len);
-    int rc = uv_fs_read(scu->loop, &scu->fs, scu->fd, &buf, 1, (int64_t)scu->read_offset,
-                        on_send_read);
+    int rc =
+        uv_fs_read(scu->loop, &scu->fs, scu->fd, &buf, 1, (int64_t)scu->read_offset, on_send_read);
     if (rc != 0) {
         scu->fs_step = SCU_FS_IDLE;
         scu_unref(scu);

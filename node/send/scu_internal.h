@@ -19,10 +19,10 @@ struct cn_tcp_conn;
 
 struct scu_file {
     struct cn_scu_result r;
-    int finished;           /* r.outcome is final */
-    int meta_ok;            /* the meta header was read */
+    int finished; /* r.outcome is final */
+    int meta_ok;  /* the meta header was read */
     size_t data_set_offset;
-    uint8_t pc_id;          /* proposed context; usable when accepted */
+    uint8_t pc_id; /* proposed context; usable when accepted */
 };
 
 enum scu_fs_step {
@@ -52,10 +52,10 @@ struct cn_scu {
 
     int refs;
     int finishing;
-    int sending_phase; /* the association is established; files go out one by one */
-    uv_timer_t timer;  /* our timeout: connect, AC, progress, RSP, RP */
+    int sending_phase;       /* the association is established; files go out one by one */
+    uv_timer_t timer;        /* our timeout: connect, AC, progress, RSP, RP */
     const char *waiting_for; /* what the timer guards, for the message */
-    uv_timer_t artim;  /* the ul's ARTIM */
+    uv_timer_t artim;        /* the ul's ARTIM */
     struct cn_tcp_conn *conn;
     struct cn_assoc *assoc;
     struct cn_dimse_receiver receiver;
@@ -63,17 +63,17 @@ struct cn_scu {
     /* file I/O: one request at a time */
     uv_fs_t fs;
     enum scu_fs_step fs_step;
-    uv_file fd; /* -1 when none */
-    uint8_t *chunk; /* CN_SCU_CHUNK_LEN bytes */
-    size_t chunk_len;   /* bytes read into chunk (meta phase) */
+    uv_file fd;       /* -1 when none */
+    uint8_t *chunk;   /* CN_SCU_CHUNK_LEN bytes */
+    size_t chunk_len; /* bytes read into chunk (meta phase) */
     uint64_t read_offset;
     uint64_t remaining; /* data set bytes still to read */
 
     /* the C-STORE in progress */
     uint16_t message_id;
-    int streaming;       /* the data set is not yet completely written */
-    int waiting_drain;   /* reading paused until the write queue drains */
-    int rsp_received;    /* the RSP arrived (maybe before the data set ended) */
+    int streaming;     /* the data set is not yet completely written */
+    int waiting_drain; /* reading paused until the write queue drains */
+    int rsp_received;  /* the RSP arrived (maybe before the data set ended) */
 
     /* why the batch ended early: applies to every file without an outcome */
     int has_failure;
@@ -85,13 +85,11 @@ struct cn_scu {
 void scu_ref(struct cn_scu *scu);
 void scu_unref(struct cn_scu *scu);
 /* Records why the batch ends early (the first cause wins). */
-__attribute__((format(printf, 3, 4))) void scu_set_failure(struct cn_scu *scu,
-                                                           enum cn_scu_outcome outcome,
-                                                           const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void
+scu_set_failure(struct cn_scu *scu, enum cn_scu_outcome outcome, const char *fmt, ...);
 /* Gives the current file its outcome. */
-__attribute__((format(printf, 3, 4))) void scu_file_finish(struct cn_scu *scu,
-                                                           enum cn_scu_outcome outcome,
-                                                           const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void
+scu_file_finish(struct cn_scu *scu, enum cn_scu_outcome outcome, const char *fmt, ...);
 /* Aborts the association when one is open, closes everything, drops the batch's ref. */
 void scu_finish(struct cn_scu *scu);
 /* Every meta header has been read: connect (or finish when nothing can be sent). */

@@ -83,8 +83,7 @@ struct cn_sender {
     struct cn_sender_pass pass;
 };
 
-uint64_t cn_sender_backoff_ms(uint32_t attempts, uint64_t min_ms, uint64_t max_ms,
-                              uint64_t random)
+uint64_t cn_sender_backoff_ms(uint32_t attempts, uint64_t min_ms, uint64_t max_ms, uint64_t random)
 {
     uint64_t d = min_ms;
     for (uint32_t i = 1; i < attempts && d < max_ms; i++)
@@ -341,8 +340,7 @@ static void on_claimed(const PGresult *res, const char *error, void *user)
             return;
         s->scu = NULL;
     }
-    snprintf(error_text, sizeof error_text, "could not start the C-STORE SCU: %s",
-             uv_strerror(rc));
+    snprintf(error_text, sizeof error_text, "could not start the C-STORE SCU: %s", uv_strerror(rc));
     for (size_t i = 0; i < s->row_count; i++)
         record(s, &s->rows[i], CN_SCU_TRANSIENT, NULL, error_text);
     after_records(s);
@@ -382,8 +380,8 @@ static void on_sender_enqueued(int status, int64_t id, const char *error, void *
     free(req);
 }
 
-int cn_sender_enqueue(struct cn_sender *sender, const struct cn_send_item *item,
-                      cn_db_done_cb cb, void *user)
+int cn_sender_enqueue(struct cn_sender *sender, const struct cn_send_item *item, cn_db_done_cb cb,
+                      void *user)
 {
     if (sender->stopping)
         return CN_DB_ECLOSED;
@@ -403,8 +401,7 @@ int cn_sender_start(uv_loop_t *loop, struct cn_db_async *db, const struct cn_sen
                     struct cn_sender **out)
 {
     if (loop == NULL || db == NULL || config == NULL || out == NULL ||
-        (config->peer_count > 0 && config->peers == NULL) ||
-        config->batch_max > CN_SCU_MAX_FILES ||
+        (config->peer_count > 0 && config->peers == NULL) || config->batch_max > CN_SCU_MAX_FILES ||
         (config->calling_ae != NULL && strlen(config->calling_ae) >= CN_SCU_AE_SIZE))
         return UV_EINVAL;
     struct cn_sender *s = calloc(1, sizeof *s);

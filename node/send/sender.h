@@ -61,7 +61,7 @@ struct cn_sender_pass {
 };
 
 struct cn_sender_config {
-    const char *calling_ae;          /* our AE title; NULL: "CALCNODE" */
+    const char *calling_ae;           /* our AE title; NULL: "CALCNODE" */
     const struct cn_send_peer *peers; /* copied */
     size_t peer_count;
     uint32_t permanent_attempts; /* 0: 1 */
@@ -94,12 +94,12 @@ void cn_sender_stop(struct cn_sender *sender, void (*done)(void *user), void *us
 
 /* One object to send. Strings are borrowed for the call. */
 struct cn_send_item {
-    const char *path;             /* a Part 10 file */
-    const char *sop_class_uid;    /* as in its meta header */
+    const char *path;          /* a Part 10 file */
+    const char *sop_class_uid; /* as in its meta header */
     const char *sop_instance_uid;
-    const char *destination_ae;   /* 1..16 characters */
-    int64_t job_id;               /* 0: none */
-    uint32_t max_attempts;        /* 0: CN_SEND_DEFAULT_MAX_ATTEMPTS */
+    const char *destination_ae; /* 1..16 characters */
+    int64_t job_id;             /* 0: none */
+    uint32_t max_attempts;      /* 0: CN_SEND_DEFAULT_MAX_ATTEMPTS */
 };
 
 /* Inserts a queued row (the table's trigger notifies CN_DB_CHANNEL_OUTBOUND). cb (may be
@@ -111,12 +111,11 @@ int cn_send_enqueue(struct cn_db_async *db, const struct cn_send_item *item, cn_
                     void *user);
 
 /* The same through the sender's database, then cn_sender_wake. */
-int cn_sender_enqueue(struct cn_sender *sender, const struct cn_send_item *item,
-                      cn_db_done_cb cb, void *user);
+int cn_sender_enqueue(struct cn_sender *sender, const struct cn_send_item *item, cn_db_done_cb cb,
+                      void *user);
 
 /* The backoff before retry number attempts (>= 1), with random (any value) choosing the
  * jitter: in [d/2, d] for d = min(max_ms, min_ms * 2^(attempts - 1)). Pure. */
-uint64_t cn_sender_backoff_ms(uint32_t attempts, uint64_t min_ms, uint64_t max_ms,
-                              uint64_t random);
+uint64_t cn_sender_backoff_ms(uint32_t attempts, uint64_t min_ms, uint64_t max_ms, uint64_t random);
 
 #endif

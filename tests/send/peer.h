@@ -47,8 +47,8 @@ static uint16_t peer_free_port(void)
 static int peer_port_open(uint16_t port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int ok = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
     if (fd >= 0)
         close(fd);
@@ -113,13 +113,21 @@ static int peer_have(const char *program)
 
 /* storescp on port writing into dir, accepting every transfer syntax it knows and
  * keeping each data set's bytes as received. extra: one more option or NULL. */
-static pid_t peer_start_storescp(uint16_t port, const char *aet, const char *dir,
-                                 const char *extra, const char *log_path)
+static pid_t peer_start_storescp(uint16_t port, const char *aet, const char *dir, const char *extra,
+                                 const char *log_path)
 {
     char port_text[8];
     snprintf(port_text, sizeof port_text, "%u", port);
-    char *argv[] = {"storescp", "-aet", (char *)aet, "-od", (char *)dir, "+xa", "+B",
-                    (char *)(extra ? extra : port_text), extra ? port_text : NULL, NULL};
+    char *argv[] = {"storescp",
+                    "-aet",
+                    (char *)aet,
+                    "-od",
+                    (char *)dir,
+                    "+xa",
+                    "+B",
+                    (char *)(extra ? extra : port_text),
+                    extra ? port_text : NULL,
+                    NULL};
     return peer_spawn(argv, log_path, port);
 }
 

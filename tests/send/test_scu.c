@@ -63,8 +63,10 @@ static void run_scu(uint16_t port, const char *called_ae, const char *const *pat
 {
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
-    struct cn_scu_options options = {.calling_ae = "CALCNODE", .called_ae = called_ae,
-                                     .host = "127.0.0.1", .port = port,
+    struct cn_scu_options options = {.calling_ae = "CALCNODE",
+                                     .called_ae = called_ae,
+                                     .host = "127.0.0.1",
+                                     .port = port,
                                      .timeout_ms = timeout_ms};
     memset(o, 0, sizeof *o);
     assert_int_equal(cn_scu_start(&loop, &options, paths, count, on_done, o, NULL), 0);
@@ -93,9 +95,9 @@ static pid_t start_storescp(const char *name, const char *extra, uint16_t *port,
 static size_t add_shared_objects(const char **paths, size_t n, char storage[][512])
 {
     static const char *const shared[] = {
-        "seg/highdicom_seg_image_cr_binary.dcm",         /* Segmentation */
+        "seg/highdicom_seg_image_cr_binary.dcm",           /* Segmentation */
         "sr/dcmqi_sr-example_TID1500_ComprehensiveSR.dcm", /* Comprehensive SR */
-        "sr/dcm4che_report_dfl_EnhancedSR_Deflated.dcm", /* Deflated Explicit VR LE */
+        "sr/dcm4che_report_dfl_EnhancedSR_Deflated.dcm",   /* Deflated Explicit VR LE */
     };
     for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) {
         snprintf(storage[i], 512, "%s/%s", CALCNODE_DATA_DIR, shared[i]);
@@ -222,7 +224,8 @@ static void test_scu_times_out_on_a_peer_that_never_answers(void **state)
     uint64_t elapsed_ms = (uv_hrtime() - start) / 1000000u;
     close(fd);
     assert_int_equal(o.results[0].outcome, CN_SCU_TRANSIENT);
-    assert_non_null(strstr(o.results[0].error, "timed out after 500 ms waiting for A-ASSOCIATE-AC"));
+    assert_non_null(
+        strstr(o.results[0].error, "timed out after 500 ms waiting for A-ASSOCIATE-AC"));
     assert_true(elapsed_ms >= SHORT_TIMEOUT_MS);
     assert_true(elapsed_ms < 10u * SHORT_TIMEOUT_MS);
 }

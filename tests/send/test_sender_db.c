@@ -163,8 +163,10 @@ static void scenario_init(struct scenario *sc)
 
 static void scenario_enqueue(struct scenario *sc, int object, const char *ae)
 {
-    struct cn_send_item item = {.path = objects[object], .sop_class_uid = MG,
-                                .sop_instance_uid = uids[object], .destination_ae = ae};
+    struct cn_send_item item = {.path = objects[object],
+                                .sop_class_uid = MG,
+                                .sop_instance_uid = uids[object],
+                                .destination_ae = ae};
     assert_int_equal(cn_send_enqueue(sc->db, &item, on_enqueued, sc), 0);
 }
 
@@ -175,10 +177,14 @@ static void scenario_run(struct scenario *sc, uint16_t port)
     snprintf(peers[0].ae_title, sizeof peers[0].ae_title, "%s", CALLED_AE);
     snprintf(peers[0].host, sizeof peers[0].host, "127.0.0.1");
     peers[0].port = port;
-    struct cn_sender_config config = {.calling_ae = "CALCNODE", .peers = peers, .peer_count = 1,
+    struct cn_sender_config config = {.calling_ae = "CALCNODE",
+                                      .peers = peers,
+                                      .peer_count = 1,
                                       .backoff_min_ms = RETRY_MIN_MS,
-                                      .backoff_max_ms = RETRY_MAX_MS, .idle_poll_ms = 1000,
-                                      .pass_done = on_pass, .user = sc};
+                                      .backoff_max_ms = RETRY_MAX_MS,
+                                      .idle_poll_ms = 1000,
+                                      .pass_done = on_pass,
+                                      .user = sc};
     assert_int_equal(cn_sender_start(&sc->loop, sc->db, &config, &sc->sender), 0);
     uv_run(&sc->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&sc->loop), 0);
@@ -290,8 +296,10 @@ static void test_sender_transient_failures_die_after_max_attempts(void **state)
     struct scenario sc;
     scenario_init(&sc);
     sc.port = peer_free_port(); /* never up */
-    struct cn_send_item item = {.path = objects[0], .sop_class_uid = MG,
-                                .sop_instance_uid = uids[0], .destination_ae = CALLED_AE,
+    struct cn_send_item item = {.path = objects[0],
+                                .sop_class_uid = MG,
+                                .sop_instance_uid = uids[0],
+                                .destination_ae = CALLED_AE,
                                 .max_attempts = 2};
     assert_int_equal(cn_send_enqueue(sc.db, &item, on_enqueued, &sc), 0);
     sc.goal_dead = 1;
@@ -323,12 +331,14 @@ static void test_send_enqueue_rejects_bad_items(void **state)
     (void)state;
     struct scenario sc;
     scenario_init(&sc);
-    struct cn_send_item bad_uid = {.path = "/x", .sop_class_uid = MG,
-                                   .sop_instance_uid = "1.2.x", .destination_ae = "A"};
-    struct cn_send_item long_ae = {.path = "/x", .sop_class_uid = MG,
-                                   .sop_instance_uid = "1.2", .destination_ae = "SEVENTEEN_CHARS_X"};
-    struct cn_send_item no_path = {.path = "", .sop_class_uid = MG, .sop_instance_uid = "1.2",
-                                   .destination_ae = "A"};
+    struct cn_send_item bad_uid = {
+        .path = "/x", .sop_class_uid = MG, .sop_instance_uid = "1.2.x", .destination_ae = "A"};
+    struct cn_send_item long_ae = {.path = "/x",
+                                   .sop_class_uid = MG,
+                                   .sop_instance_uid = "1.2",
+                                   .destination_ae = "SEVENTEEN_CHARS_X"};
+    struct cn_send_item no_path = {
+        .path = "", .sop_class_uid = MG, .sop_instance_uid = "1.2", .destination_ae = "A"};
     assert_int_equal(cn_send_enqueue(sc.db, &bad_uid, NULL, NULL), CN_DB_EINVAL);
     assert_int_equal(cn_send_enqueue(sc.db, &long_ae, NULL, NULL), CN_DB_EINVAL);
     assert_int_equal(cn_send_enqueue(sc.db, &no_path, NULL, NULL), CN_DB_EINVAL);
