@@ -6,7 +6,8 @@
  * neighbourhood on the band-pass image (stage 3: finest minus widest Gaussian, so the
  * tissue under a calcification is mostly removed), the region grows over 8-connected
  * pixels above bg + grow_fraction * (peak - bg), where bg is the lower quartile of the
- * square ring at background_scales * sigma around the seed. Growth stays in a window
+ * square ring at background_scales * sigma around the seed; a region too large at that
+ * level is grown again at grow_fraction_max before it is rejected. Growth stays in a window
  * just larger than macro_diameter_mm and never enters another object. Grown first from
  * the level of the wider surroundings (the ring at the window edge), a region that
  * reaches the window border is part of a larger object and rejected. A region is
@@ -283,21 +284,25 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
             continue;
         /* context: from the level of the wider surroundings (the ring at the window
            edge) the object must still stay inside the window, else it is part of
-           something larger than a calcification */
+           something larger than a calcification. A region that floods the window at
+           grow_fraction is tried once more at grow_fraction_max: a calcification on a
+           vessel or strand stands out from it only near its peak. */
         int touched = 0;
-        size_t n;
+        size_t n = 0;
         float wide = ring_background(&g, sx, sy, g.hr - 1, g.hc - 1);
-        if (wide < bg) {
-            float wide_level = wide + (float)params->grow_fraction * (best - wide);
-            n = flood(&g, sx, sy, wide_level, 2 * (uint32_t)k + 1, &touched);
-            if (touched) {
-                rc = claim_rejected(&g, n);
-                continue;
-            }
+        const double fractions[2] = {params->grow_fraction, params->grow_fraction_max};
+        for (uint32_t t = 0; t < 2; t++) {
+            float f = (float)fractions[t];
+            /* visit stamps start at 1 so a zeroed stamp is never "visited" */
+            uint32_t stamp = 4 * (uint32_t)k + 2 * t + 1;
+            touched = 0;
+            if (wide < bg)
+                n = flood(&g, sx, sy, wide + f * (best - wide), stamp, &touched);
+            if (!touched)
+                n = flood(&g, sx, sy, bg + f * (best - bg), stamp + 1, &touched);
+            if (!touched)
+                break;
         }
-        float level = bg + (float)params->grow_fraction * (best - bg);
-        /* visit stamps start at 1 so a zeroed stamp is never "visited" */
-        n = flood(&g, sx, sy, level, 2 * (uint32_t)k + 2, &touched);
         if (touched) {
             rc = claim_rejected(&g, n); /* wider than the window: macro */
             continue;

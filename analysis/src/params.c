@@ -32,6 +32,7 @@ void ca_params_default(struct ca_params *p)
     p->blob_eigen_ratio_min = 0.25;
     p->max_candidates = 200000;
     p->grow_fraction = 0.5;
+    p->grow_fraction_max = 0.75;
     p->background_scales = 3.0;
     p->macro_diameter_mm = 2.5;
     p->min_area_mm2 = 0.01;
@@ -69,6 +70,7 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !(p->blob_eigen_ratio_min <= 1.0) || p->max_candidates == 0)
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid candidate parameters");
     if (!(p->grow_fraction > 0.0) || !(p->grow_fraction < 1.0) ||
+        !(p->grow_fraction_max >= p->grow_fraction) || !(p->grow_fraction_max < 1.0) ||
         !positive(p->background_scales) || !positive(p->macro_diameter_mm) ||
         !(p->min_area_mm2 >= 0.0) || !(p->elongation_max >= 1.0))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid region growing parameters");

@@ -104,6 +104,8 @@ struct ca_params {
 
     /* calcification masks */
     double grow_fraction;        /* 0.5: grow over pixels above bg + fraction*(peak-bg) */
+    double grow_fraction_max;    /* 0.75: second try for a region that is too large at
+                                    grow_fraction (a calcification on a vessel) */
     double background_scales;    /* 3.0: background ring radius in units of the scale */
     double macro_diameter_mm;    /* 2.5: larger objects are macro and rejected (vascular
                                     and rim calcifications reach 2 mm) */
