@@ -36,12 +36,14 @@ enum {
     OPT_PREDICTIONS,
     OPT_MAX_ROUNDS,
     OPT_EVALUATE,
+    OPT_SOURCE,
 };
 
 static const char train_usage[] =
     "usage: calcnode train --data CSV [--label-column NAME] [--folds K]\n"
     "                      [--target-sensitivity S] [--seed N] [--max-rounds N]\n"
-    "                      [--description TEXT] [--synthetic] [--predictions CSV]\n"
+    "                      [--description TEXT] [--source TEXT] [--synthetic]\n"
+    "                      [--predictions CSV]\n"
     "                      -o, --out MODEL.json\n"
     "Trains the cluster risk model (XGBoost) with group k-fold cross-validation by image,\n"
     "early stopping, class weighting, Platt calibration and a threshold for the target\n"
@@ -54,6 +56,8 @@ static const char train_usage[] =
     "  --seed N                  folds, subsampling and bootstrap (default 1)\n"
     "  --max-rounds N            boosting rounds before early stopping (default 1000)\n"
     "  --description TEXT        stored in the model\n"
+    "  --source TEXT             where the data came from, stored in the model (default\n"
+    "                            the CSV path)\n"
     "  --synthetic               trained on phantoms: the model says so and is flagged\n"
     "                            \"synthetic data, not for clinical use\"\n"
     "  --predictions CSV         write row,fold,label,margin,probability out of fold\n"
@@ -70,6 +74,7 @@ struct train_options {
     const char *description;
     const char *predictions;
     const char *evaluate;
+    const char *source;
     int synthetic;
     struct cn_risk_train_options train;
 };
@@ -107,6 +112,9 @@ static int on_train_option(int code, const char *arg, void *user)
         return 0;
     case OPT_PREDICTIONS:
         o->predictions = arg;
+        return 0;
+    case OPT_SOURCE:
+        o->source = arg;
         return 0;
     case OPT_EVALUATE:
         o->evaluate = arg;
@@ -163,6 +171,7 @@ static const struct option train_extra[] = {
     {"synthetic", no_argument, NULL, OPT_SYNTHETIC},
     {"predictions", required_argument, NULL, OPT_PREDICTIONS},
     {"evaluate", required_argument, NULL, OPT_EVALUATE},
+    {"source", required_argument, NULL, OPT_SOURCE},
     {NULL, 0, NULL, 0},
 };
 
@@ -394,7 +403,7 @@ int cn_cmd_train(int argc, char **argv)
         .target_sensitivity = o.train.target_sensitivity,
         .training_rows = data.rows,
         .training_positives = data.positives,
-        .training_source = o.data,
+        .training_source = o.source ? o.source : o.data,
         .training_date = date,
         .description = o.description,
         .synthetic = o.synthetic,
