@@ -20,7 +20,8 @@
 
 using namespace cn_dcm;
 
-namespace {
+namespace
+{
 
 const char default_series_description[] = "Calcification marks";
 /* CS, PS3.3 C.10.9: upper case, digits, space, underscore */
@@ -34,14 +35,14 @@ const size_t label_len = 64;
 
 /* DVPresentationState adds graphics only to an attached (decoded) image; the annotation
  * list itself takes the image's UIDs, so no pixel decoding is needed. */
-class presentation_state : public DVPresentationState {
+class presentation_state : public DVPresentationState
+{
   public:
     std::string sop_class, sop_instance;
     DVPSGraphicObject *addGraphic()
     {
         return graphicAnnotationList.addGraphicObject(layer_name, sop_class.c_str(),
-                                                      sop_instance.c_str(), 1,
-                                                      DVPSB_currentImage);
+                                                      sop_instance.c_str(), 1, DVPSB_currentImage);
     }
     DVPSTextObject *addText()
     {
@@ -70,8 +71,7 @@ OFCondition add_circle(presentation_state &ps, const cn_report_cluster &c, doubl
     return cond;
 }
 
-OFCondition add_label(presentation_state &ps, const cn_report_cluster &c, size_t j,
-                      double radius)
+OFCondition add_label(presentation_state &ps, const cn_report_cluster &c, size_t j, double radius)
 {
     char text[label_len + 1];
     int n = snprintf(text, sizeof text, "cluster %zu", j + 1);
@@ -171,8 +171,8 @@ int write_gsps(const char *path, const cn_report_study *study, size_t image_inde
     w.put(DCM_SeriesDate, in.date.c_str());
     w.put(DCM_SeriesTime, in.time.c_str());
     /* PS3.3 C.7.3.1: Laterality (type 2C) of the paired body part the marks are on. */
-    w.put(DCM_Laterality, (src.laterality == "L" || src.laterality == "R") ? src.laterality.c_str()
-                                                                           : "");
+    w.put(DCM_Laterality,
+          (src.laterality == "L" || src.laterality == "R") ? src.laterality.c_str() : "");
     if (!w.ok())
         return set_error(err, err_len, CN_DCM_EINVAL, "could not set GSPS attributes: %s",
                          w.error().c_str());

@@ -36,8 +36,8 @@
 extern "C" {
 #endif
 
-#define CN_REPORT_MAX_IMAGES 64          /* images in one study report */
-#define CN_REPORT_MAX_CLUSTERS 1024      /* clusters per image */
+#define CN_REPORT_MAX_IMAGES 64            /* images in one study report */
+#define CN_REPORT_MAX_CLUSTERS 1024        /* clusters per image */
 #define CN_REPORT_MAX_CALCIFICATIONS 65535 /* calcifications per image */
 #define CN_REPORT_MAX_OUTLINE_POINTS 4096  /* points of one outline polygon */
 
@@ -59,7 +59,7 @@ struct cn_report_calcification {
  * absent, has_score = 0 and category = NULL, and the items that carry them are omitted. */
 struct cn_report_cluster {
     struct cn_report_point center;
-    uint32_t bbox_px[4];      /* x0, y0, x1, y1 inclusive */
+    uint32_t bbox_px[4];                   /* x0, y0, x1, y1 inclusive */
     const struct cn_report_point *outline; /* closed polygon (e.g. the convex hull),
                                               3..CN_REPORT_MAX_OUTLINE_POINTS points; NULL:
                                               the bounding box is the outline */
@@ -69,10 +69,10 @@ struct cn_report_cluster {
     double mean_calcification_area_mm2; /* < 0: omitted */
     double density_per_cm2;             /* calcifications per cm2; < 0: omitted */
     int has_score;
-    double score;             /* probability of malignancy, 0..1 (written as percent) */
-    const char *category;     /* "2", "3", "4A", "4B", "4C", "5", or NULL */
-    const char *description;  /* descriptors (morphology, distribution) as text, or NULL */
-    const uint32_t *members;  /* member_count indices into the image's calcifications */
+    double score;            /* probability of malignancy, 0..1 (written as percent) */
+    const char *category;    /* "2", "3", "4A", "4B", "4C", "5", or NULL */
+    const char *description; /* descriptors (morphology, distribution) as text, or NULL */
+    const uint32_t *members; /* member_count indices into the image's calcifications */
     size_t member_count;
     const char *tracking_uid; /* NULL: "<TID 1500 SOP Instance UID>.<image>.<cluster>"
                                  (1-based), which must fit in 64 characters */
@@ -80,10 +80,10 @@ struct cn_report_cluster {
 
 /* One analysed (or attempted) image. */
 struct cn_report_image {
-    const char *path;         /* the source DICOM file; SOP Class/Instance, Series, Rows,
-                                 Columns, Image Laterality, View Position, Pixel Spacing and
-                                 the display window are read from it */
-    int analysed;             /* 1: the analysis ran; 0: it failed on this image */
+    const char *path;           /* the source DICOM file; SOP Class/Instance, Series, Rows,
+                                   Columns, Image Laterality, View Position, Pixel Spacing and
+                                   the display window are read from it */
+    int analysed;               /* 1: the analysis ran; 0: it failed on this image */
     const char *failure_reason; /* when analysed is 0: why, one line, or NULL */
     const struct cn_report_cluster *clusters;
     size_t cluster_count;
@@ -102,7 +102,7 @@ struct cn_report_object {
     const char *sop_instance_uid;    /* required */
     int32_t series_number;
     int32_t instance_number;
-    const char *series_description;  /* NULL: a default per kind */
+    const char *series_description; /* NULL: a default per kind */
     /* The same kind of object from the previous run on this study (Predecessor Documents
      * Sequence, PS3.3 C.17.2.3); NULL when this is the first run. SRs only. */
     const char *predecessor_series_instance_uid;
@@ -120,14 +120,14 @@ struct cn_report_study {
                                         every image counts as not analysed */
     const char *failure_reason;      /* one line, or NULL */
     int has_study_score;
-    double study_score;              /* 0..1 */
-    const char *study_category;      /* as cluster category, or NULL */
+    double study_score;         /* 0..1 */
+    const char *study_category; /* as cluster category, or NULL */
     /* CAD operating point (PS3.16 TID 4023): the points are 1..operating_point_count,
      * operating_point the one used; 0 and 0 when the algorithm has none. */
     uint32_t operating_point_count;
     uint32_t operating_point;
-    const char *content_date;        /* DA; NULL: the source's Study Date */
-    const char *content_time;        /* TM; NULL: the source's Study Time */
+    const char *content_date; /* DA; NULL: the source's Study Date */
+    const char *content_time; /* TM; NULL: the source's Study Time */
 };
 
 /* Writes the TID 1500 Imaging Measurement Report (Comprehensive SR) to path: one
@@ -140,8 +140,7 @@ struct cn_report_study {
  * CN_DCM_EIO / CN_DCM_EFORMAT / CN_DCM_EMISSING when a source cannot be read; CN_DCM_EIO
  * when the output cannot be written. */
 int cn_report_write_measurements(const char *path, const struct cn_report_study *study,
-                                 const struct cn_report_object *object, char *err,
-                                 size_t err_len);
+                                 const struct cn_report_object *object, char *err, size_t err_len);
 
 /* Writes the Mammography CAD SR (TID 4000) to path: Image Library of the images, CAD
  * Processing and Findings Summary (all succeeded / not all / none, with or without
@@ -159,9 +158,8 @@ int cn_report_write_cad(const char *path, const struct cn_report_study *study,
  * graphic layer with a circle around each cluster and a text label ("cluster N", with
  * category and score when known). The predecessor fields of object are ignored. Returns
  * as cn_report_write_measurements; CN_DCM_EINVAL also for an image index out of range. */
-int cn_report_write_gsps(const char *path, const struct cn_report_study *study,
-                         size_t image_index, const struct cn_report_object *object,
-                         char *err, size_t err_len);
+int cn_report_write_gsps(const char *path, const struct cn_report_study *study, size_t image_index,
+                         const struct cn_report_object *object, char *err, size_t err_len);
 
 #define CN_REPORT_CODE_SIZE 17
 
@@ -171,14 +169,14 @@ struct cn_report_summary {
     char sop_instance_uid[65];
     char specific_character_set[64];
     char patient_name[256];
-    char root_concept[CN_REPORT_CODE_SIZE];      /* code value of the root container */
-    char findings_summary[CN_REPORT_CODE_SIZE];  /* value of (111017, DCM), or "" */
-    uint32_t image_library_count;      /* IMAGE items in the Image Library */
-    uint32_t measurement_group_count;  /* (125007, DCM) containers */
-    uint32_t composite_feature_count;  /* (111015, DCM) items */
-    uint32_t single_image_finding_count; /* (111059, DCM) items */
+    char root_concept[CN_REPORT_CODE_SIZE];     /* code value of the root container */
+    char findings_summary[CN_REPORT_CODE_SIZE]; /* value of (111017, DCM), or "" */
+    uint32_t image_library_count;               /* IMAGE items in the Image Library */
+    uint32_t measurement_group_count;           /* (125007, DCM) containers */
+    uint32_t composite_feature_count;           /* (111015, DCM) items */
+    uint32_t single_image_finding_count;        /* (111059, DCM) items */
     uint32_t scoord_count;
-    uint32_t predecessor_count;        /* instances in Predecessor Documents Sequence */
+    uint32_t predecessor_count; /* instances in Predecessor Documents Sequence */
 };
 
 /* Reads the SR at path with DCMTK (DSRDocument) and fills *out. Returns 0, CN_DCM_EIO when

@@ -34,7 +34,8 @@
 
 using namespace cn_dcm;
 
-namespace {
+namespace
+{
 
 using R = DSRTypes;
 
@@ -100,7 +101,10 @@ struct cad_writer {
     std::vector<size_t> library; /* IMAGE node per source image */
     std::string range_units;     /* "{1:n}" of the operating points */
     std::string range_meaning;
-    code range() const { return {range_units.c_str(), "UCUM", range_meaning.c_str()}; }
+    code range() const
+    {
+        return {range_units.c_str(), "UCUM", range_meaning.c_str()};
+    }
 
     void algorithm(size_t parent)
     {
@@ -203,13 +207,13 @@ struct cad_writer {
         const cn_report_image &im = in.study->images[i];
         const cn_report_cluster &c = im.clusters[j];
         const source_image &src = in.images[i];
-        size_t impression = b.add(summary, R::RT_inferredFrom, R::VT_Container,
-                                  &individual_impression);
+        size_t impression =
+            b.add(summary, R::RT_inferredFrom, R::VT_Container, &individual_impression);
         b.add_code(impression, R::RT_hasConceptMod, rendering_intent, presentation_required);
         impression_body(impression, R::RT_contains, c.category, c.description, false, 0);
 
-        size_t feature = b.add_code(impression, R::RT_contains, composite_feature,
-                                    codes::calcification_cluster);
+        size_t feature =
+            b.add_code(impression, R::RT_contains, composite_feature, codes::calcification_cluster);
         rendering(feature, true);
         char tracking_id[tracking_id_len + 1];
         snprintf(tracking_id, sizeof tracking_id, "%s %s cluster %zu", src.laterality.c_str(),
@@ -222,8 +226,8 @@ struct cad_writer {
                    in.images.size() == 1 ? only_image : one_of_images);
         algorithm(feature);
         if (c.has_score)
-            b.add_num(feature, R::RT_hasProperties, codes::probability_of_cancer,
-                      c.score * percent, unit_percent);
+            b.add_num(feature, R::RT_hasProperties, codes::probability_of_cancer, c.score * percent,
+                      unit_percent);
         const std::vector<float> centre = {pixel_coord(c.center.x_px), pixel_coord(c.center.y_px)};
         const std::vector<float> poly = cluster_outline(c);
         b.add_scoord(feature, R::RT_inferredFrom, center, R::GT_Point, centre, library[i]);
@@ -238,8 +242,8 @@ struct cad_writer {
                       unit_percent);
         b.add_scoord(sif, R::RT_hasProperties, center, R::GT_Point, centre, library[i]);
         b.add_scoord(sif, R::RT_hasProperties, outline, R::GT_Polyline, poly, library[i]);
-        b.add_num(sif, R::RT_hasProperties, codes::number_of_calcifications,
-                  c.calcification_count, unit_none);
+        b.add_num(sif, R::RT_hasProperties, codes::number_of_calcifications, c.calcification_count,
+                  unit_none);
         for (size_t k = 0; k < c.member_count; k++)
             calcification(feature, R::RT_inferredFrom, i, c.members[k]);
     }
@@ -257,8 +261,8 @@ struct cad_writer {
             if (member[k])
                 continue;
             if (impression == 0) {
-                impression = b.add(summary, R::RT_inferredFrom, R::VT_Container,
-                                   &individual_impression);
+                impression =
+                    b.add(summary, R::RT_inferredFrom, R::VT_Container, &individual_impression);
                 b.add_code(impression, R::RT_hasConceptMod, rendering_intent,
                            presentation_optional);
             }
@@ -291,7 +295,7 @@ struct cad_writer {
         for (size_t i = 0; i < in.images.size(); i++)
             analysed += image_analysed(in, i) ? 1 : 0;
         const bool any_failed = analysed < in.images.size();
-        const code &status = !attempted ? not_attempted
+        const code &status = !attempted      ? not_attempted
                              : analysed == 0 ? failed
                              : any_failed    ? partially_succeeded
                                              : succeeded;
@@ -341,7 +345,10 @@ int write_cad(const char *path, const cn_report_study *study, const cn_report_ob
         return rc;
     DSRDocument doc(R::DT_MammographyCadSR);
     tree_builder b(doc.getTree());
-    cad_writer w{b, in, {}, "{1:" + std::to_string(study->operating_point_count) + "}",
+    cad_writer w{b,
+                 in,
+                 {},
+                 "{1:" + std::to_string(study->operating_point_count) + "}",
                  "range: 1:" + std::to_string(study->operating_point_count)};
     size_t root = b.root(R::VT_Container, mammography_cad_report);
     if (root != 0)
@@ -353,9 +360,9 @@ int write_cad(const char *path, const cn_report_study *study, const cn_report_ob
     for (size_t i = 0; i < in.images.size(); i++)
         analysed += image_analysed(in, i) ? 1 : 0;
     const bool findings = any_findings(in);
-    const code &outcome = analysed == 0                 ? none_without
+    const code &outcome = analysed == 0                  ? none_without
                           : analysed == in.images.size() ? (findings ? all_with : all_without)
-                                                          : (findings ? some_with : some_without);
+                                                         : (findings ? some_with : some_without);
     size_t summary = b.add_code(root, R::RT_contains, findings_summary, outcome);
     if (analysed > 0)
         w.impression_body(summary, R::RT_hasProperties, study->study_category, nullptr,
@@ -370,8 +377,8 @@ int write_cad(const char *path, const cn_report_study *study, const cn_report_ob
     w.summary(root, summary_of_detections, successful_detections, failed_detections,
               detection_performed, {codes::individual_calcification, codes::calcification_cluster},
               true);
-    w.summary(root, summary_of_analyses, successful_analyses, failed_analyses,
-              analysis_performed, {impression_analysis}, any_score(in));
+    w.summary(root, summary_of_analyses, successful_analyses, failed_analyses, analysis_performed,
+              {impression_analysis}, any_score(in));
     if (!b.ok())
         return set_error(err, err_len, CN_DCM_EINVAL, "could not build the CAD report: %s",
                          b.error().c_str());
@@ -381,8 +388,7 @@ int write_cad(const char *path, const cn_report_study *study, const cn_report_ob
 } // namespace
 
 extern "C" int cn_report_write_cad(const char *path, const struct cn_report_study *study,
-                                   const struct cn_report_object *object, char *err,
-                                   size_t err_len)
+                                   const struct cn_report_object *object, char *err, size_t err_len)
 {
     if (path == nullptr)
         return set_error(err, err_len, CN_DCM_EINVAL, "cn_report_write_cad needs a path");

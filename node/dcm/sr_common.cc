@@ -15,9 +15,11 @@
 #include "dcm/dcm_internal.hh"
 #include "dcm/dcm_writer_util.hh"
 
-namespace cn_dcm {
+namespace cn_dcm
+{
 
-namespace codes {
+namespace codes
+{
 /* PS3.16 TID 1204, CID 5000 */
 const code language = {"121049", "DCM", "Language of Content Item and Descendants"};
 const code english_us = {"en-US", "RFC5646", "English (United States)"};
@@ -60,7 +62,8 @@ const code tracking_uid = {"112040", "DCM", "Tracking Unique Identifier"};
 const char local_scheme[] = "99CALCNODE";
 const char local_scheme_name[] = "calcnode measurements";
 
-namespace {
+namespace
+{
 
 const size_t max_lo_len = 64; /* PS3.5 Table 6.2-1 */
 const char default_manufacturer[] = "calcnode";
@@ -91,15 +94,15 @@ bool optional_uid_ok(const char *uid)
     return uid == nullptr || valid_uid(uid);
 }
 
-int check_outline(const cn_report_point *points, size_t count, const char *what, size_t i,
-                  size_t j, char *err, size_t err_len)
+int check_outline(const cn_report_point *points, size_t count, const char *what, size_t i, size_t j,
+                  char *err, size_t err_len)
 {
     if (points == nullptr && count == 0)
         return CN_DCM_OK;
     if (points == nullptr || count < 3 || count > CN_REPORT_MAX_OUTLINE_POINTS)
         return set_error(err, err_len, CN_DCM_EINVAL,
-                         "%s %zu of image %zu has an outline of %zu points (3 to %d needed)",
-                         what, j + 1, i + 1, count, CN_REPORT_MAX_OUTLINE_POINTS);
+                         "%s %zu of image %zu has an outline of %zu points (3 to %d needed)", what,
+                         j + 1, i + 1, count, CN_REPORT_MAX_OUTLINE_POINTS);
     return CN_DCM_OK;
 }
 
@@ -111,12 +114,11 @@ int check_image(const cn_report_image &im, size_t i, char *err, size_t err_len)
         im.calcification_count > CN_REPORT_MAX_CALCIFICATIONS)
         return set_error(err, err_len, CN_DCM_EINVAL,
                          "image %zu has %zu clusters and %zu calcifications (at most %d and %d)",
-                         i + 1, im.cluster_count, im.calcification_count,
-                         CN_REPORT_MAX_CLUSTERS, CN_REPORT_MAX_CALCIFICATIONS);
+                         i + 1, im.cluster_count, im.calcification_count, CN_REPORT_MAX_CLUSTERS,
+                         CN_REPORT_MAX_CALCIFICATIONS);
     if ((im.cluster_count > 0 && im.clusters == nullptr) ||
         (im.calcification_count > 0 && im.calcifications == nullptr))
-        return set_error(err, err_len, CN_DCM_EINVAL, "image %zu lacks its findings arrays",
-                         i + 1);
+        return set_error(err, err_len, CN_DCM_EINVAL, "image %zu lacks its findings arrays", i + 1);
     if (!optional_uid_ok(im.seg_sop_instance_uid) || !optional_uid_ok(im.seg_series_instance_uid) ||
         ((im.seg_sop_instance_uid == nullptr) != (im.seg_series_instance_uid == nullptr)) ||
         (im.seg_sop_instance_uid != nullptr && im.seg_segment_number == 0))
@@ -138,16 +140,15 @@ int check_image(const cn_report_image &im, size_t i, char *err, size_t err_len)
         code unused;
         if (c.category != nullptr && !category_code(c.category, unused))
             return set_error(err, err_len, CN_DCM_EINVAL,
-                             "cluster %zu of image %zu has unknown category \"%s\"", j + 1,
-                             i + 1, c.category);
+                             "cluster %zu of image %zu has unknown category \"%s\"", j + 1, i + 1,
+                             c.category);
         if (c.has_score && !(c.score >= 0.0 && c.score <= 1.0))
             return set_error(err, err_len, CN_DCM_EINVAL,
                              "cluster %zu of image %zu has score %g outside 0..1", j + 1, i + 1,
                              c.score);
         if (!optional_uid_ok(c.tracking_uid))
             return set_error(err, err_len, CN_DCM_EINVAL,
-                             "cluster %zu of image %zu has a malformed tracking UID", j + 1,
-                             i + 1);
+                             "cluster %zu of image %zu has a malformed tracking UID", j + 1, i + 1);
         if (c.member_count > 0 && c.members == nullptr)
             return set_error(err, err_len, CN_DCM_EINVAL,
                              "cluster %zu of image %zu lacks its member array", j + 1, i + 1);
@@ -160,8 +161,7 @@ int check_image(const cn_report_image &im, size_t i, char *err, size_t err_len)
     return CN_DCM_OK;
 }
 
-int check_request(const cn_report_study *s, const cn_report_object *o, char *err,
-                  size_t err_len)
+int check_request(const cn_report_study *s, const cn_report_object *o, char *err, size_t err_len)
 {
     if (s == nullptr || o == nullptr)
         return set_error(err, err_len, CN_DCM_EINVAL, "report needs a study and an object");
@@ -188,8 +188,8 @@ int check_request(const cn_report_study *s, const cn_report_object *o, char *err
                          s->study_score);
     if (s->operating_point > s->operating_point_count)
         return set_error(err, err_len, CN_DCM_EINVAL,
-                         "operating point %u beyond the %u operating points",
-                         s->operating_point, s->operating_point_count);
+                         "operating point %u beyond the %u operating points", s->operating_point,
+                         s->operating_point_count);
     for (size_t i = 0; i < s->image_count; i++) {
         int rc = check_image(s->images[i], i, err, err_len);
         if (rc != CN_DCM_OK)
@@ -215,8 +215,8 @@ int read_source(const char *path, source_image &src, char *err, size_t err_len)
 {
     src.path = path;
     src.file.reset(new DcmFileFormat);
-    OFCondition cond = src.file->loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength,
-                                          ERM_fileOnly);
+    OFCondition cond =
+        src.file->loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
     if (cond.bad())
         return set_error(err, err_len, CN_DCM_EFORMAT, "could not read source image \"%s\": %s",
                          path, cond.text());
@@ -263,8 +263,8 @@ bool category_code(const char *category, code &out)
     return false;
 }
 
-int load_study(const cn_report_study *study, const cn_report_object *object,
-               study_input &in, char *err, size_t err_len)
+int load_study(const cn_report_study *study, const cn_report_object *object, study_input &in,
+               char *err, size_t err_len)
 {
     int rc = check_request(study, object, err, err_len);
     if (rc != CN_DCM_OK)
@@ -352,8 +352,8 @@ size_t tree_builder::root(DSRTypes::E_ValueType vt, const code &concept)
     return id;
 }
 
-size_t tree_builder::add(size_t parent, DSRTypes::E_RelationshipType rel,
-                         DSRTypes::E_ValueType vt, const code *concept)
+size_t tree_builder::add(size_t parent, DSRTypes::E_RelationshipType rel, DSRTypes::E_ValueType vt,
+                         const code *concept)
 {
     if (!ok())
         return 0;
@@ -376,8 +376,8 @@ size_t tree_builder::add(size_t parent, DSRTypes::E_RelationshipType rel,
     return id;
 }
 
-size_t tree_builder::add_code(size_t parent, DSRTypes::E_RelationshipType rel,
-                              const code &concept, const code &value)
+size_t tree_builder::add_code(size_t parent, DSRTypes::E_RelationshipType rel, const code &concept,
+                              const code &value)
 {
     size_t id = add(parent, rel, DSRTypes::VT_Code, &concept);
     if (id != 0) {
@@ -388,8 +388,8 @@ size_t tree_builder::add_code(size_t parent, DSRTypes::E_RelationshipType rel,
     return id;
 }
 
-size_t tree_builder::add_text(size_t parent, DSRTypes::E_RelationshipType rel,
-                              const code &concept, const std::string &value)
+size_t tree_builder::add_text(size_t parent, DSRTypes::E_RelationshipType rel, const code &concept,
+                              const std::string &value)
 {
     size_t id = add(parent, rel, DSRTypes::VT_Text, &concept);
     if (id != 0) {
@@ -400,8 +400,8 @@ size_t tree_builder::add_text(size_t parent, DSRTypes::E_RelationshipType rel,
     return id;
 }
 
-size_t tree_builder::add_uid(size_t parent, DSRTypes::E_RelationshipType rel,
-                             const code &concept, const std::string &value)
+size_t tree_builder::add_uid(size_t parent, DSRTypes::E_RelationshipType rel, const code &concept,
+                             const std::string &value)
 {
     size_t id = add(parent, rel, DSRTypes::VT_UIDRef, &concept);
     if (id != 0) {
@@ -412,8 +412,8 @@ size_t tree_builder::add_uid(size_t parent, DSRTypes::E_RelationshipType rel,
     return id;
 }
 
-size_t tree_builder::add_date(size_t parent, DSRTypes::E_RelationshipType rel,
-                              const code &concept, const std::string &value, bool is_time)
+size_t tree_builder::add_date(size_t parent, DSRTypes::E_RelationshipType rel, const code &concept,
+                              const std::string &value, bool is_time)
 {
     size_t id = add(parent, rel, is_time ? DSRTypes::VT_Time : DSRTypes::VT_Date, &concept);
     if (id != 0) {
@@ -424,8 +424,8 @@ size_t tree_builder::add_date(size_t parent, DSRTypes::E_RelationshipType rel,
     return id;
 }
 
-size_t tree_builder::add_num(size_t parent, DSRTypes::E_RelationshipType rel,
-                             const code &concept, double value, const code &units)
+size_t tree_builder::add_num(size_t parent, DSRTypes::E_RelationshipType rel, const code &concept,
+                             double value, const code &units)
 {
     size_t id = add(parent, rel, DSRTypes::VT_Num, &concept);
     if (id != 0) {
@@ -441,9 +441,9 @@ size_t tree_builder::add_num(size_t parent, DSRTypes::E_RelationshipType rel,
     return id;
 }
 
-size_t tree_builder::add_image(size_t parent, DSRTypes::E_RelationshipType rel,
-                               const code *concept, const std::string &sop_class,
-                               const std::string &sop_instance, int segment_number)
+size_t tree_builder::add_image(size_t parent, DSRTypes::E_RelationshipType rel, const code *concept,
+                               const std::string &sop_class, const std::string &sop_instance,
+                               int segment_number)
 {
     size_t id = add(parent, rel, DSRTypes::VT_Image, concept);
     if (id != 0) {
@@ -503,10 +503,22 @@ void copy_patient_study(DcmItem &src, DcmItem &dst)
 {
     /* PS3.3 C.7.1.1 Patient, C.7.2.1 General Study, C.7.2.2 Patient Study, C.12.1.1.2 */
     const DcmTagKey tags[] = {
-        DCM_SpecificCharacterSet, DCM_PatientName, DCM_PatientID, DCM_IssuerOfPatientID,
-        DCM_PatientBirthDate, DCM_PatientSex, DCM_PatientAge, DCM_PatientSize,
-        DCM_PatientWeight, DCM_StudyInstanceUID, DCM_StudyDate, DCM_StudyTime,
-        DCM_ReferringPhysicianName, DCM_StudyID, DCM_AccessionNumber, DCM_StudyDescription,
+        DCM_SpecificCharacterSet,
+        DCM_PatientName,
+        DCM_PatientID,
+        DCM_IssuerOfPatientID,
+        DCM_PatientBirthDate,
+        DCM_PatientSex,
+        DCM_PatientAge,
+        DCM_PatientSize,
+        DCM_PatientWeight,
+        DCM_StudyInstanceUID,
+        DCM_StudyDate,
+        DCM_StudyTime,
+        DCM_ReferringPhysicianName,
+        DCM_StudyID,
+        DCM_AccessionNumber,
+        DCM_StudyDescription,
     };
     for (const DcmTagKey &tag : tags) {
         DcmElement *e = nullptr;
@@ -553,11 +565,10 @@ int save_sr(const char *path, DSRDocument &doc, const study_input &in,
             first.study_uid.c_str(), ref.series_uid.c_str(), ref.sop_class_uid.c_str(),
             ref.sop_instance_uid.c_str());
     if (object.predecessor_sop_instance_uid != nullptr) {
-        doc.getPredecessorDocuments().addItem(first.study_uid.c_str(),
-                                              object.predecessor_series_instance_uid,
-                                              DSRTypes::documentTypeToSOPClassUID(
-                                                  doc.getDocumentType()),
-                                              object.predecessor_sop_instance_uid);
+        doc.getPredecessorDocuments().addItem(
+            first.study_uid.c_str(), object.predecessor_series_instance_uid,
+            DSRTypes::documentTypeToSOPClassUID(doc.getDocumentType()),
+            object.predecessor_sop_instance_uid);
     }
     OFCondition cond = doc.getCodingSchemeIdentification().addItem(local_scheme);
     if (cond.good())
@@ -582,9 +593,8 @@ int save_sr(const char *path, DSRDocument &doc, const study_input &in,
     w.put(DCM_SOPInstanceUID, object.sop_instance_uid);
     w.put_int(DCM_SeriesNumber, object.series_number);
     w.put_int(DCM_InstanceNumber, object.instance_number);
-    w.put(DCM_SeriesDescription, object.series_description != nullptr
-                                     ? object.series_description
-                                     : default_series_description);
+    w.put(DCM_SeriesDescription, object.series_description != nullptr ? object.series_description
+                                                                      : default_series_description);
     /* Deterministic: the request's or the source's date and time, never the clock. */
     w.put(DCM_ContentDate, in.date.c_str());
     w.put(DCM_ContentTime, in.time.c_str());

@@ -14,28 +14,33 @@
 
 #include "dcm/report.h"
 
-namespace cn_dcm {
+namespace cn_dcm
+{
 
 /* A code triple (PS3.3 Table 8.8-1). */
 struct code {
     const char *value, *scheme, *meaning;
-    DSRCodedEntryValue entry() const { return DSRCodedEntryValue(value, scheme, meaning); }
+    DSRCodedEntryValue entry() const
+    {
+        return DSRCodedEntryValue(value, scheme, meaning);
+    }
 };
 
 /* The codes the writers use, PS3.16 unless the scheme is 99CALCNODE (our own, for the
  * measurements the standard has no concept for; declared in each SR's Coding Scheme
  * Identification Sequence). */
-namespace codes {
+namespace codes
+{
 extern const code language, english_us, observer_type, device, device_observer_uid,
-    device_observer_name, device_observer_manufacturer, image_library, image_laterality,
-    image_view, left_breast, right_breast, cc, mlo, horizontal_pixel_spacing,
-    vertical_pixel_spacing, pixel_data_rows, pixel_data_columns, study_date, study_time,
-    algorithm_name, algorithm_version, number_of_calcifications, area, probability_of_cancer,
-    assessment_category, impression_description, calcification_cluster,
-    individual_calcification, tracking_identifier, tracking_uid;
+    device_observer_name, device_observer_manufacturer, image_library, image_laterality, image_view,
+    left_breast, right_breast, cc, mlo, horizontal_pixel_spacing, vertical_pixel_spacing,
+    pixel_data_rows, pixel_data_columns, study_date, study_time, algorithm_name, algorithm_version,
+    number_of_calcifications, area, probability_of_cancer, assessment_category,
+    impression_description, calcification_cluster, individual_calcification, tracking_identifier,
+    tracking_uid;
 } // namespace codes
 
-extern const char local_scheme[];      /* "99CALCNODE" */
+extern const char local_scheme[]; /* "99CALCNODE" */
 extern const char local_scheme_name[];
 
 /* A source image as the writers need it, read from its file. */
@@ -46,7 +51,7 @@ struct source_image {
     std::string view;       /* "CC", "MLO", ... or "" */
     std::string study_date, study_time;
     std::string photometric;
-    double spacing_mm[2] = {0, 0}; /* row, column; 0 when unknown */
+    double spacing_mm[2] = {0, 0};              /* row, column; 0 when unknown */
     double window_center = 0, window_width = 0; /* width 0: none */
     unsigned rows = 0, columns = 0;
     std::unique_ptr<DcmFileFormat> file; /* the first image's file keeps its dataset, for
@@ -63,14 +68,17 @@ struct study_input {
 
 /* Checks the study and the object identity against the contract in report.h and reads
  * every source image; fills in. */
-int load_study(const cn_report_study *study, const cn_report_object *object,
-               study_input &in, char *err, size_t err_len);
+int load_study(const cn_report_study *study, const cn_report_object *object, study_input &in,
+               char *err, size_t err_len);
 
 /* Whether the study reports image i as analysed. */
 bool image_analysed(const study_input &in, size_t i);
 
 /* Point in SCOORD / GSPS pixel coordinates (see report.h). */
-inline float pixel_coord(double index) { return static_cast<float>(index + 0.5); }
+inline float pixel_coord(double index)
+{
+    return static_cast<float>(index + 0.5);
+}
 
 /* The closed outline of a cluster: its polygon, or its bounding box; the first point is
  * repeated at the end (PS3.3 C.18.6.1.1: a closed POLYLINE ends where it starts). */
@@ -83,9 +91,12 @@ bool category_code(const char *category, code &out);
 
 /* Builds an SR content tree by node IDs (wraps DSRDocumentTree's cursor) and remembers
  * the first failure. */
-class tree_builder {
+class tree_builder
+{
   public:
-    explicit tree_builder(DSRDocumentTree &tree) : tree_(tree) {}
+    explicit tree_builder(DSRDocumentTree &tree) : tree_(tree)
+    {
+    }
     size_t root(DSRTypes::E_ValueType vt, const code &concept);
     /* A child of parent, appended after its existing children; 0 on failure. */
     size_t add(size_t parent, DSRTypes::E_RelationshipType rel, DSRTypes::E_ValueType vt,
@@ -110,9 +121,18 @@ class tree_builder {
                       size_t image_node);
     void by_reference(size_t parent, DSRTypes::E_RelationshipType rel, size_t target);
     void fail(const std::string &what);
-    bool ok() const { return error_.empty(); }
-    const std::string &error() const { return error_; }
-    DSRDocumentTree &tree() { return tree_; }
+    bool ok() const
+    {
+        return error_.empty();
+    }
+    const std::string &error() const
+    {
+        return error_;
+    }
+    DSRDocumentTree &tree()
+    {
+        return tree_;
+    }
 
   private:
     DSRDocumentTree &tree_;

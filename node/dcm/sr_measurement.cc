@@ -13,13 +13,14 @@
 
 using namespace cn_dcm;
 
-namespace {
+namespace
+{
 
 using R = DSRTypes;
 
 const char default_series_description[] = "Calcification measurements";
 const char seg_sop_class_uid[] = "1.2.840.10008.5.1.4.1.1.66.4"; /* PS3.4 B.5 */
-const size_t tracking_id_len = 64;                                /* LO */
+const size_t tracking_id_len = 64;                               /* LO */
 
 /* PS3.16 TID 1500, TID 1411, TID 1501, TID 1600 */
 const code imaging_measurement_report = {"126000", "DCM", "Imaging Measurement Report"};
@@ -32,8 +33,7 @@ const code finding_category = {"276214006", "SCT", "Finding category"};
 const code morphologically_abnormal = {"49755003", "SCT", "Morphologically Abnormal Structure"};
 const code finding = {"121071", "DCM", "Finding"};
 const code referenced_segment = {"121191", "DCM", "Referenced Segment"};
-const code source_series_for_segmentation = {"121232", "DCM",
-                                             "Source series for segmentation"};
+const code source_series_for_segmentation = {"121232", "DCM", "Source series for segmentation"};
 const code image_region = {"111030", "DCM", "Image Region"};
 const code finding_site = {"363698007", "SCT", "Finding Site"};
 const code breast = {"76752008", "SCT", "Breast"};
@@ -58,8 +58,8 @@ void add_image_library(tree_builder &b, size_t root, const study_input &in)
     size_t library = b.add(root, R::RT_contains, R::VT_Container, &codes::image_library);
     size_t group = b.add(library, R::RT_contains, R::VT_Container, &image_library_group);
     for (const source_image &src : in.images) {
-        size_t image = b.add_image(group, R::RT_contains, nullptr, src.sop_class_uid,
-                                   src.sop_instance_uid, 0);
+        size_t image =
+            b.add_image(group, R::RT_contains, nullptr, src.sop_class_uid, src.sop_instance_uid, 0);
         if (src.laterality == "L" || src.laterality == "R")
             b.add_code(image, R::RT_hasAcqContext, codes::image_laterality,
                        src.laterality == "L" ? codes::left_breast : codes::right_breast);
@@ -81,8 +81,8 @@ void add_category(tree_builder &b, size_t group, const char *category)
 }
 
 /* One TID 1411 measurement group for cluster j of image i. */
-void add_cluster_group(tree_builder &b, size_t parent, const study_input &in, size_t i,
-                       size_t j, const std::string &tracking_uid)
+void add_cluster_group(tree_builder &b, size_t parent, const study_input &in, size_t i, size_t j,
+                       const std::string &tracking_uid)
 {
     const cn_report_image &im = in.study->images[i];
     const cn_report_cluster &c = im.clusters[j];
@@ -125,8 +125,7 @@ void add_cluster_group(tree_builder &b, size_t parent, const study_input &in, si
         b.add_num(group, R::RT_contains, mean_calcification_area, c.mean_calcification_area_mm2,
                   unit_mm2);
     if (c.density_per_cm2 >= 0)
-        b.add_num(group, R::RT_contains, calcification_density, c.density_per_cm2,
-                  unit_per_cm2);
+        b.add_num(group, R::RT_contains, calcification_density, c.density_per_cm2, unit_per_cm2);
     if (c.has_score)
         b.add_num(group, R::RT_contains, codes::probability_of_cancer, c.score * percent,
                   unit_percent);
@@ -159,8 +158,8 @@ int tracking_uid_for(const study_input &in, const cn_report_object &o, size_t i,
         out = c.tracking_uid;
         return CN_DCM_OK;
     }
-    out = std::string(o.sop_instance_uid) + "." + std::to_string(i + 1) + "." +
-          std::to_string(j + 1);
+    out =
+        std::string(o.sop_instance_uid) + "." + std::to_string(i + 1) + "." + std::to_string(j + 1);
     if (!valid_uid(out.c_str()))
         return set_error(err, err_len, CN_DCM_EINVAL,
                          "tracking UID \"%s\" is longer than 64 characters: pass tracking UIDs "
@@ -191,8 +190,8 @@ int write_measurements(const char *path, const cn_report_study *study,
         if (!image_analysed(in, i))
             continue;
         if (im.seg_sop_instance_uid != nullptr && im.cluster_count > 0)
-            segs.push_back({im.seg_series_instance_uid, seg_sop_class_uid,
-                            im.seg_sop_instance_uid});
+            segs.push_back(
+                {im.seg_series_instance_uid, seg_sop_class_uid, im.seg_sop_instance_uid});
         for (size_t j = 0; j < im.cluster_count && b.ok(); j++) {
             std::string uid;
             rc = tracking_uid_for(in, *object, i, j, uid, err, err_len);
@@ -205,8 +204,7 @@ int write_measurements(const char *path, const cn_report_study *study,
         std::string uid = std::string(object->sop_instance_uid) + ".0";
         if (!valid_uid(uid.c_str()))
             return set_error(err, err_len, CN_DCM_EINVAL,
-                             "study tracking UID \"%s\" is longer than 64 characters",
-                             uid.c_str());
+                             "study tracking UID \"%s\" is longer than 64 characters", uid.c_str());
         add_study_group(b, measurements, in, uid);
     }
     if (!b.ok())

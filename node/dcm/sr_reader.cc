@@ -14,7 +14,8 @@
 
 using namespace cn_dcm;
 
-namespace {
+namespace
+{
 
 using R = DSRTypes;
 
@@ -70,8 +71,8 @@ int read_summary(const char *path, struct cn_report_summary *out, char *err, siz
     copy_trimmed(out->specific_character_set, sizeof out->specific_character_set,
                  get_string(ds, DCM_SpecificCharacterSet));
     copy_trimmed(out->patient_name, sizeof out->patient_name, get_string(ds, DCM_PatientName));
-    out->predecessor_count = static_cast<uint32_t>(
-        doc.getPredecessorDocuments().getNumberOfInstances());
+    out->predecessor_count =
+        static_cast<uint32_t>(doc.getPredecessorDocuments().getNumberOfInstances());
 
     DSRDocumentTree &tree = doc.getTree();
     if (tree.gotoRoot() == 0)
@@ -149,24 +150,25 @@ template <typename F> int guarded(const char *path, F body, char *err, size_t er
 
 } // namespace
 
-extern "C" int cn_report_read_summary(const char *path, struct cn_report_summary *out,
-                                      char *err, size_t err_len)
+extern "C" int cn_report_read_summary(const char *path, struct cn_report_summary *out, char *err,
+                                      size_t err_len)
 {
     if (path == nullptr || out == nullptr)
         return set_error(err, err_len, CN_DCM_EINVAL, "cn_report_read_summary needs a path");
-    return guarded(path, [&] { return read_summary(path, out, err, err_len); }, err, err_len);
+    return guarded(
+        path, [&] { return read_summary(path, out, err, err_len); }, err, err_len);
 }
 
-extern "C" int cn_report_read_numbers(const char *path, const char *concept_value,
-                                      double *values, size_t capacity, size_t *count,
-                                      char *err, size_t err_len)
+extern "C" int cn_report_read_numbers(const char *path, const char *concept_value, double *values,
+                                      size_t capacity, size_t *count, char *err, size_t err_len)
 {
     if (path == nullptr || concept_value == nullptr || count == nullptr ||
         (values == nullptr && capacity > 0))
-        return set_error(err, err_len, CN_DCM_EINVAL, "cn_report_read_numbers needs a path, a "
-                                                      "concept and a count");
-    return guarded(path,
-                   [&] { return read_numbers(path, concept_value, values, capacity, count, err,
-                                             err_len); },
-                   err, err_len);
+        return set_error(err, err_len, CN_DCM_EINVAL,
+                         "cn_report_read_numbers needs a path, a "
+                         "concept and a count");
+    return guarded(
+        path,
+        [&] { return read_numbers(path, concept_value, values, capacity, count, err, err_len); },
+        err, err_len);
 }

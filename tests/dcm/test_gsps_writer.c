@@ -22,11 +22,11 @@
 static char temp_dir[256];
 static char fixture_path[600];
 
-#define assert_ok(call)                                                                    \
-    do {                                                                                   \
-        int rc_ = (call);                                                                  \
-        if (rc_ != CN_DCM_OK)                                                              \
-            fail_msg("%s: %d %s", #call, rc_, err);                                        \
+#define assert_ok(call)                                                                            \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != CN_DCM_OK)                                                                      \
+            fail_msg("%s: %d %s", #call, rc_, err);                                                \
     } while (0)
 
 static int setup(void **state)
@@ -72,7 +72,8 @@ static void expect_pydicom_marks(const char *path, const char *source, int circl
     }
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
-             PYTHON " -c '\n"
+             PYTHON
+             " -c '\n"
              "import sys, pydicom\n"
              "ps = pydicom.dcmread(sys.argv[1]); src = pydicom.dcmread(sys.argv[2])\n"
              "assert ps.SOPClassUID == \"1.2.840.10008.5.1.4.1.1.11.1\"\n"
@@ -127,8 +128,7 @@ static void test_gsps_rejects_an_image_index_out_of_range(void **state)
     struct sr_fixture f;
     sr_fixture_init(&f, fixture_path, 10, 12);
     struct cn_report_object o = sr_object(PS_SERIES, PS_INSTANCE);
-    assert_int_equal(cn_report_write_gsps(path, &f.study, 1, &o, err, sizeof err),
-                     CN_DCM_EINVAL);
+    assert_int_equal(cn_report_write_gsps(path, &f.study, 1, &o, err, sizeof err), CN_DCM_EINVAL);
     assert_false(file_exists(path));
 }
 

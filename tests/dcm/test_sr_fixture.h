@@ -33,9 +33,10 @@ static inline void sr_fixture_init(struct sr_fixture *f, const char *path, doubl
         f->outlines[k][1] = (struct cn_report_point){cx + 1, cy - 1};
         f->outlines[k][2] = (struct cn_report_point){cx + 1, cy + 1};
         f->outlines[k][3] = (struct cn_report_point){cx - 1, cy + 1};
-        f->calcs[k] = (struct cn_report_calcification){
-            .center = {cx, cy}, .outline = f->outlines[k], .outline_count = 4,
-            .area_mm2 = 0.02 * (k + 1)};
+        f->calcs[k] = (struct cn_report_calcification){.center = {cx, cy},
+                                                       .outline = f->outlines[k],
+                                                       .outline_count = 4,
+                                                       .area_mm2 = 0.02 * (k + 1)};
     }
     f->hull[0] = (struct cn_report_point){x0 - 1, y0 - 1};
     f->hull[1] = (struct cn_report_point){x0 + 7, y0 - 1};
@@ -48,36 +49,68 @@ static inline void sr_fixture_init(struct sr_fixture *f, const char *path, doubl
     f->clusters[0] = (struct cn_report_cluster){
         .center = {x0 + 3, y0 + 2},
         .bbox_px = {(uint32_t)x0 - 1, (uint32_t)y0 - 1, (uint32_t)x0 + 7, (uint32_t)y0 + 5},
-        .outline = f->hull, .outline_count = 4, .calcification_count = 3, .area_mm2 = 1.5,
-        .mean_calcification_area_mm2 = 0.04, .density_per_cm2 = 200.0, .has_score = 1,
-        .score = 0.42, .category = "4B", .description = "punctate, grouped",
-        .members = f->members0, .member_count = 3, .tracking_uid = NULL};
+        .outline = f->hull,
+        .outline_count = 4,
+        .calcification_count = 3,
+        .area_mm2 = 1.5,
+        .mean_calcification_area_mm2 = 0.04,
+        .density_per_cm2 = 200.0,
+        .has_score = 1,
+        .score = 0.42,
+        .category = "4B",
+        .description = "punctate, grouped",
+        .members = f->members0,
+        .member_count = 3,
+        .tracking_uid = NULL};
     f->clusters[1] = (struct cn_report_cluster){
         .center = {x0 + 23, y0 + 32},
         .bbox_px = {(uint32_t)x0 + 19, (uint32_t)y0 + 29, (uint32_t)x0 + 27, (uint32_t)y0 + 35},
-        .outline = NULL, .outline_count = 0, .calcification_count = 3, .area_mm2 = 2.25,
-        .mean_calcification_area_mm2 = 0.1, .density_per_cm2 = 133.0, .has_score = 0,
-        .score = 0, .category = NULL, .description = NULL, .members = f->members1,
-        .member_count = 3, .tracking_uid = "1.2.826.0.1.3680043.10.1000.77.2"};
-    f->image = (struct cn_report_image){
-        .path = path, .analysed = 1, .failure_reason = NULL, .clusters = f->clusters,
-        .cluster_count = SR_CLUSTER_COUNT, .calcifications = f->calcs,
-        .calcification_count = SR_CALC_COUNT,
-        .seg_sop_instance_uid = "1.2.826.0.1.3680043.10.1000.9.1",
-        .seg_series_instance_uid = "1.2.826.0.1.3680043.10.1000.9", .seg_segment_number = 1};
-    f->study = (struct cn_report_study){
-        .images = &f->image, .image_count = 1, .algorithm_name = "calcnode HDoG",
-        .algorithm_version = "0.1.0", .manufacturer = NULL,
-        .device_observer_uid = "1.2.826.0.1.3680043.10.1000.5", .analysis_failed = 0,
-        .failure_reason = NULL, .has_study_score = 1, .study_score = 0.42,
-        .study_category = "4B", .operating_point_count = 3, .operating_point = 2,
-        .content_date = NULL, .content_time = NULL};
+        .outline = NULL,
+        .outline_count = 0,
+        .calcification_count = 3,
+        .area_mm2 = 2.25,
+        .mean_calcification_area_mm2 = 0.1,
+        .density_per_cm2 = 133.0,
+        .has_score = 0,
+        .score = 0,
+        .category = NULL,
+        .description = NULL,
+        .members = f->members1,
+        .member_count = 3,
+        .tracking_uid = "1.2.826.0.1.3680043.10.1000.77.2"};
+    f->image = (struct cn_report_image){.path = path,
+                                        .analysed = 1,
+                                        .failure_reason = NULL,
+                                        .clusters = f->clusters,
+                                        .cluster_count = SR_CLUSTER_COUNT,
+                                        .calcifications = f->calcs,
+                                        .calcification_count = SR_CALC_COUNT,
+                                        .seg_sop_instance_uid = "1.2.826.0.1.3680043.10.1000.9.1",
+                                        .seg_series_instance_uid = "1.2.826.0.1.3680043.10.1000.9",
+                                        .seg_segment_number = 1};
+    f->study = (struct cn_report_study){.images = &f->image,
+                                        .image_count = 1,
+                                        .algorithm_name = "calcnode HDoG",
+                                        .algorithm_version = "0.1.0",
+                                        .manufacturer = NULL,
+                                        .device_observer_uid = "1.2.826.0.1.3680043.10.1000.5",
+                                        .analysis_failed = 0,
+                                        .failure_reason = NULL,
+                                        .has_study_score = 1,
+                                        .study_score = 0.42,
+                                        .study_category = "4B",
+                                        .operating_point_count = 3,
+                                        .operating_point = 2,
+                                        .content_date = NULL,
+                                        .content_time = NULL};
 }
 
 static inline struct cn_report_object sr_object(const char *series, const char *instance)
 {
-    struct cn_report_object o = {.series_instance_uid = series, .sop_instance_uid = instance,
-                                 .series_number = 902, .instance_number = 1,
+    struct cn_report_object o = {.series_instance_uid = series,
+                                 .sop_instance_uid = instance,
+                                 .series_number = 902,
+                                 .instance_number = 1,
                                  .series_description = NULL,
                                  .predecessor_series_instance_uid = NULL,
                                  .predecessor_sop_instance_uid = NULL};

@@ -24,11 +24,11 @@
 static char temp_dir[256];
 static char fixture_path[600];
 
-#define assert_ok(call)                                                                    \
-    do {                                                                                   \
-        int rc_ = (call);                                                                  \
-        if (rc_ != CN_DCM_OK)                                                              \
-            fail_msg("%s: %d %s", #call, rc_, err);                                        \
+#define assert_ok(call)                                                                            \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != CN_DCM_OK)                                                                      \
+            fail_msg("%s: %d %s", #call, rc_, err);                                                \
     } while (0)
 
 static int setup(void **state)
