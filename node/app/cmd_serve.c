@@ -13,6 +13,7 @@
 #include "db/catalogue.h"
 #include "dcm/dcm.h"
 #include "serve/server.h"
+#include "send/sender.h"
 #include "work/completion.h"
 #include "work/worker.h"
 #include "util/log.h"
@@ -45,9 +46,25 @@ struct serve_state {
     struct cn_conf *conf;
     struct cn_server *server;
     struct cn_completion *completion;
+    struct cn_sender *sender;
+    uv_async_t results_ready; /* a worker finished a job: wake the sender */
     struct cn_db_async *db;
     int stopping;
 };
+
+/* Worker thread: results were queued for sending. */
+static void on_job_done(void *user)
+{
+    struct serve_state *st = user;
+    uv_async_send(&st->results_ready);
+}
+
+static void on_results_ready(uv_async_t *handle)
+{
+    struct serve_state *st = handle->data;
+    if (st->sender)
+        cn_sender_wake(st->sender);
+}
 
 static uint32_t quiet_period_of(void *user, const char *calling_ae)
 {
@@ -93,6 +110,7 @@ static void on_db_closed(void *user)
     st->db = NULL;
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
+    uv_close((uv_handle_t *)&st->results_ready, NULL);
 }
 
 /* Requests are answered in order: when this one completes, every earlier one (the last
@@ -115,12 +133,22 @@ static void on_completion_stopped(void *user)
         cn_db_async_close(st->db, on_db_closed, st);
 }
 
+static void on_sender_stopped(void *user)
+{
+    struct serve_state *st = user;
+    st->sender = NULL;
+    cn_completion_stop(st->completion, on_completion_stopped, st);
+}
+
 static void on_server_stopped(void *user)
 {
     struct serve_state *st = user;
     st->server = NULL;
     cn_log_info("associations closed");
-    cn_completion_stop(st->completion, on_completion_stopped, st);
+    if (st->sender)
+        cn_sender_stop(st->sender, on_sender_stopped, st);
+    else
+        on_sender_stopped(st);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -189,9 +217,29 @@ int cn_cmd_serve(int argc, char **argv)
         uv_run(st.loop, UV_RUN_DEFAULT);
         goto out;
     }
+    struct cn_send_peer peers[CN_CONF_MAX_PEERS];
+    for (size_t i = 0; i < conf.peer_count; i++) {
+        snprintf(peers[i].ae_title, sizeof peers[i].ae_title, "%s", conf.peers[i].ae_title);
+        snprintf(peers[i].host, sizeof peers[i].host, "%s", conf.peers[i].host);
+        peers[i].port = conf.peers[i].port;
+    }
+    struct cn_sender_config sender_config = {
+        .calling_ae = conf.ae_title,
+        .peers = peers,
+        .peer_count = conf.peer_count,
+    };
+    uv_async_init(st.loop, &st.results_ready, on_results_ready);
+    st.results_ready.data = &st;
+    if (cn_sender_start(st.loop, st.db, &sender_config, &st.sender) != 0) {
+        cn_log_error("could not start the sender of results");
+        st.sender = NULL;
+    }
     if (cn_server_start(st.loop, &server_config, st.db, &st.server, err, sizeof err) != 0) {
         cn_log_error("%s", err);
+        if (st.sender)
+            cn_sender_stop(st.sender, NULL, NULL);
         cn_completion_stop(st.completion, NULL, NULL);
+        uv_close((uv_handle_t *)&st.results_ready, NULL);
         cn_db_async_close(st.db, NULL, NULL);
         uv_run(st.loop, UV_RUN_DEFAULT);
         goto out;
@@ -206,6 +254,8 @@ int cn_cmd_serve(int argc, char **argv)
         .conninfo = app_db.conninfo,
         .state_dir = conf.state_dir,
         .count = conf.workers,
+        .job_done = on_job_done,
+        .job_done_user = &st,
     };
     struct cn_worker_pool *workers = NULL;
     if (cn_worker_pool_start(&pool_config, &workers, err, sizeof err) != 0)
