@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 
 #include "app/commands.h"
+#include "app/model.h"
 #include "app/options.h"
+#include "risk/model.h"
 #include "work/pipeline.h"
 #include "work/results.h"
 #include "util/log.h"
@@ -46,6 +48,7 @@ struct analyze_options {
     int write_seg;
     const char *features_csv_path;
     FILE *features_csv;
+    const struct cn_risk_model *model;
 };
 
 static int on_analyze_option(int code, const char *arg, void *user)
@@ -95,7 +98,8 @@ static int analyze_one(const struct analyze_options *o, const char *path, int in
 {
     char err[1024] = "";
     struct cn_pipeline_image record;
-    if (cn_pipeline_analyze_image(path, o->pgm_spacing_mm, &record, err, sizeof err) != 0) {
+    if (cn_pipeline_analyze_image(path, o->pgm_spacing_mm, o->model, &record, err,
+                                  sizeof err) != 0) {
         fprintf(stderr, "calcnode analyze: %s\n", err);
         return -1;
     }
@@ -130,7 +134,15 @@ int cn_cmd_analyze(int argc, char **argv)
         fputs(analyze_usage, stderr);
         return 2;
     }
+    char model_err[1024];
+    struct cn_risk_model *model = NULL;
+    if (cn_app_load_model(&conf, &model, model_err, sizeof model_err) != 0) {
+        fprintf(stderr, "calcnode analyze: %s\n", model_err);
+        return 1;
+    }
+    o.model = model;
     if (mkdir(o.output_dir, 0755) != 0 && errno != EEXIST) {
+        cn_risk_model_free(model);
         fprintf(stderr, "calcnode analyze: could not create directory \"%s\": %s\n",
                 o.output_dir, strerror(errno));
         return 1;
@@ -156,6 +168,7 @@ int cn_cmd_analyze(int argc, char **argv)
         failures++;
     }
     json_decref(images);
+    cn_risk_model_free(model);
     if (o.features_csv && fclose(o.features_csv) != 0) {
         fprintf(stderr, "calcnode analyze: could not write \"%s\": %s\n", o.features_csv_path,
                 strerror(errno));

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "app/commands.h"
+#include "app/model.h"
 #include "app/dbopen.h"
 #include "app/options.h"
 #include "db/async.h"
@@ -16,6 +17,7 @@
 #include "send/sender.h"
 #include "work/completion.h"
 #include "work/worker.h"
+#include "risk/model.h"
 #include "util/log.h"
 
 /* How long a shutdown waits for open associations before aborting them. */
@@ -177,10 +179,16 @@ int cn_cmd_serve(int argc, char **argv)
         cn_log_error("%s", err);
         return 1;
     }
+    struct cn_risk_model *model = NULL;
+    if (cn_app_load_model(&conf, &model, err, sizeof err) != 0) {
+        cn_log_error("%s", err);
+        return 1;
+    }
     struct cn_app_db app_db;
     if (cn_app_db_open(&app_db, conf.state_dir, conf.database_url, conf.sql_dir, 1, err,
                        sizeof err) != 0) {
         cn_log_error("could not open the database: %s", err);
+        cn_risk_model_free(model);
         return 1;
     }
     cn_log_info("database ready (%s)", app_db.embedded ? "embedded cluster" : "external server");
@@ -256,6 +264,7 @@ int cn_cmd_serve(int argc, char **argv)
         .count = conf.workers,
         .job_done = on_job_done,
         .job_done_user = &st,
+        .model = model,
     };
     struct cn_worker_pool *workers = NULL;
     if (cn_worker_pool_start(&pool_config, &workers, err, sizeof err) != 0)
@@ -269,6 +278,7 @@ out:
     if (uv_loop_close(st.loop) != 0)
         cn_log_warning("the event loop still had open handles at exit");
     cn_app_db_close(&app_db);
+    cn_risk_model_free(model);
     cn_log_info("stopped");
     return exit_code;
 }

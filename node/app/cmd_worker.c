@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "app/commands.h"
+#include "app/model.h"
 #include "app/dbopen.h"
 #include "app/options.h"
+#include "risk/model.h"
 #include "util/log.h"
 #include "work/worker.h"
 
@@ -32,22 +34,30 @@ int cn_cmd_worker(int argc, char **argv)
     /* blocked in every thread; the main thread waits for them below */
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
-    struct cn_app_db db;
     char err[1024];
+    struct cn_risk_model *model = NULL;
+    if (cn_app_load_model(&conf, &model, err, sizeof err) != 0) {
+        cn_log_error("%s", err);
+        return 1;
+    }
+    struct cn_app_db db;
     if (cn_app_db_open(&db, conf.state_dir, conf.database_url, conf.sql_dir, 1, err,
                        sizeof err) != 0) {
         cn_log_error("could not open the database: %s", err);
+        cn_risk_model_free(model);
         return 1;
     }
     struct cn_worker_pool_config pool_config = {
         .conninfo = db.conninfo,
         .state_dir = conf.state_dir,
         .count = conf.workers,
+        .model = model,
     };
     struct cn_worker_pool *pool;
     if (cn_worker_pool_start(&pool_config, &pool, err, sizeof err) != 0) {
         cn_log_error("%s", err);
         cn_app_db_close(&db);
+        cn_risk_model_free(model);
         return 1;
     }
     int signum = 0;
@@ -55,6 +65,7 @@ int cn_cmd_worker(int argc, char **argv)
     cn_log_info("signal %d: stopping the workers", signum);
     cn_worker_pool_stop(pool);
     cn_app_db_close(&db);
+    cn_risk_model_free(model);
     cn_log_info("stopped");
     return 0;
 }

@@ -27,6 +27,8 @@ void cn_conf_defaults(struct cn_conf *conf)
     snprintf(conf->ae_title, sizeof conf->ae_title, "%s", DEFAULT_AE_TITLE);
     snprintf(conf->state_dir, sizeof conf->state_dir, "%s", DEFAULT_STATE_DIR);
     snprintf(conf->sql_dir, sizeof conf->sql_dir, "%s/sql", CALCNODE_SOURCE_DIR);
+    snprintf(conf->model_path, sizeof conf->model_path, "%s/conf/models/calc-risk-default.json",
+             CALCNODE_SOURCE_DIR);
     conf->artim_timeout_ms = DEFAULT_ARTIM_TIMEOUT_MS;
     conf->max_pdu_length = DEFAULT_MAX_PDU_LENGTH;
     conf->max_associations = DEFAULT_MAX_ASSOCIATIONS;
@@ -107,6 +109,8 @@ static int set_node_key(struct cn_conf *conf, const char *key, const char *value
         return copy_value(conf->database_url, sizeof conf->database_url, value);
     } else if (strcmp(key, "sql_dir") == 0) {
         return copy_value(conf->sql_dir, sizeof conf->sql_dir, value);
+    } else if (strcmp(key, "model") == 0) {
+        return copy_value(conf->model_path, sizeof conf->model_path, value);
     } else if (strcmp(key, "workers") == 0) {
         if (parse_uint(value, 0, 256, &n) != 0)
             return -1;

@@ -20,6 +20,7 @@ static const struct option shared_options[] = {
     {"log-level", required_argument, NULL, CN_OPT_LOG_LEVEL},
     {"sql-dir", required_argument, NULL, CN_OPT_SQL_DIR},
     {"quiet-period", required_argument, NULL, CN_OPT_QUIET_PERIOD},
+    {"model", required_argument, NULL, CN_OPT_MODEL},
     {"help", no_argument, NULL, CN_OPT_HELP},
 };
 
@@ -98,6 +99,7 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
         case CN_OPT_LOG_LEVEL: rc = apply_override(conf, "log_level", optarg); break;
         case CN_OPT_SQL_DIR: rc = apply_override(conf, "sql_dir", optarg); break;
         case CN_OPT_QUIET_PERIOD: rc = apply_override(conf, "quiet_period_s", optarg); break;
+        case CN_OPT_MODEL: rc = apply_override(conf, "model", optarg); break;
         case CN_OPT_PEER:
             if (cn_conf_add_peer_spec(conf, optarg, err, sizeof err) != 0) {
                 fprintf(stderr, "calcnode: %s\n", err);

@@ -25,6 +25,7 @@ enum cn_option {
     CN_OPT_STUDY,
     CN_OPT_HELP,
     CN_OPT_QUIET_PERIOD,
+    CN_OPT_MODEL,
     CN_OPT_FIRST_COMMAND_SPECIFIC = 1100,
 };
 

@@ -308,7 +308,8 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
             return -1;
         }
         struct cn_pipeline_image record;
-        if (cn_pipeline_analyze_image(images[i].path, 0.0, &record, err, sizeof err) != 0) {
+        if (cn_pipeline_analyze_image(images[i].path, 0.0, ctx->model, &record, err,
+                                      sizeof err) != 0) {
             cn_log_warning("job %lld: %s", (long long)job->id, err);
             size_t used = strlen(failures);
             snprintf(failures + used, sizeof failures - used, "%s%s", used ? "; " : "", err);

@@ -7,6 +7,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+struct cn_risk_model;
+
 struct cn_job {
     int64_t id;
     char study_uid[65];
@@ -20,6 +22,7 @@ struct cn_job_context {
     const char *state_dir;
     uint32_t lease_s;
     atomic_int *stopping; /* set when the pool stops: hand the job back */
+    const struct cn_risk_model *model; /* NULL: no scores */
 };
 
 /* Runs the job and records its outcome (done, failed for a retry, dead, or handed back).

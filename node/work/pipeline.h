@@ -8,8 +8,20 @@
 #include <stddef.h>
 
 #include "calc/analysis.h"
+#include "calc/descriptors.h"
 #include "calc/features.h"
 #include "dcm/dcm.h"
+
+struct cn_risk_model;
+
+/* The assessment of one cluster: calibrated probability of malignancy (when a model is
+ * loaded), its BI-RADS-like category, and the descriptors of calc/descriptors.h. */
+struct cn_cluster_assessment {
+    int has_score;
+    double score;
+    const char *category; /* static: "2", "3", "4A", "4B", "4C", "5"; NULL without a model */
+    struct ca_cluster_description description;
+};
 
 struct cn_pipeline_image {
     char source[4096];          /* the input path */
@@ -18,15 +30,21 @@ struct cn_pipeline_image {
     struct cn_dcm_image image;
     struct ca_result result;
     struct ca_features features;
-    double decode_ms, analysis_ms, features_ms;
+    struct cn_cluster_assessment *assessments; /* result.cluster_count, owned */
+    int has_max_score;
+    double max_score;         /* the image's most suspicious cluster */
+    const char *max_category;
+    double decode_ms, analysis_ms, features_ms, scoring_ms;
 };
 
 /* Analyses the file at path (DICOM, or binary PGM when it ends in .pgm, which then needs
- * pgm_spacing_mm > 0). On success returns 0 and fills *out (release with
+ * pgm_spacing_mm > 0), and scores each cluster with model (borrowed; NULL: no scores,
+ * descriptors only). On success returns 0 and fills *out (release with
  * cn_pipeline_image_free); on failure returns -1 with a one-line message naming the file
  * and the reason in err, and *out holds nothing. */
 int cn_pipeline_analyze_image(const char *path, double pgm_spacing_mm,
-                              struct cn_pipeline_image *out, char *err, size_t err_len);
+                              const struct cn_risk_model *model, struct cn_pipeline_image *out,
+                              char *err, size_t err_len);
 
 void cn_pipeline_image_free(struct cn_pipeline_image *image);
 

@@ -63,6 +63,19 @@ static json_t *cluster_features_json(const struct ca_features *f, size_t index)
     return o;
 }
 
+static json_t *assessment_json(json_t *o, const struct cn_cluster_assessment *a)
+{
+    json_object_set_new(o, "score", a->has_score ? real4(a->score) : json_null());
+    json_object_set_new(o, "category", a->category ? json_string(a->category) : json_null());
+    json_object_set_new(o, "descriptors",
+                        json_pack("{sssssb}", "morphology",
+                                  ca_morphology_name((int)a->description.morphology),
+                                  "distribution",
+                                  ca_distribution_name((int)a->description.distribution),
+                                  "clearly_benign", a->description.clearly_benign != 0));
+    return o;
+}
+
 static json_t *cluster_json(const struct ca_cluster *k, size_t index)
 {
     json_t *o = json_object();
@@ -109,15 +122,23 @@ json_t *cn_results_image_json(const struct cn_pipeline_image *record)
     json_t *clusters = json_array();
     for (size_t i = 0; i < r->cluster_count; i++) {
         json_t *cluster = cluster_json(&r->clusters[i], i);
+        if (record->assessments)
+            assessment_json(cluster, &record->assessments[i]);
         if (i < record->features.cluster_count)
             json_object_set_new(cluster, "features",
                                 cluster_features_json(&record->features, i));
         json_array_append_new(clusters, cluster);
     }
     json_object_set_new(o, "clusters", clusters);
+    json_object_set_new(o, "max_score",
+                        record->has_max_score ? real4(record->max_score) : json_null());
+    json_object_set_new(o, "max_category", record->max_category
+                                               ? json_string(record->max_category)
+                                               : json_null());
     json_object_set_new(o, "decode_ms", json_real(round(record->decode_ms * 10) / 10));
     json_object_set_new(o, "analysis_ms", json_real(round(record->analysis_ms * 10) / 10));
     json_object_set_new(o, "features_ms", json_real(round(record->features_ms * 100) / 100));
+    json_object_set_new(o, "scoring_ms", json_real(round(record->scoring_ms * 100) / 100));
     return o;
 }
 

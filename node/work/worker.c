@@ -32,6 +32,7 @@ struct cn_worker_pool {
     int count;
     void (*job_done)(void *user);
     void *job_done_user;
+    const struct cn_risk_model *model;
     atomic_int stopping;
     int wake_pipe[2]; /* written once at stop; every idle worker polls the read end */
     struct worker *workers;
@@ -157,6 +158,7 @@ static void *worker_main(void *arg)
                 .state_dir = pool->state_dir,
                 .lease_s = pool->lease_s,
                 .stopping = &pool->stopping,
+                .model = pool->model,
             };
             if (cn_job_run(&ctx, &job) == 0 && pool->job_done)
                 pool->job_done(pool->job_done_user);
@@ -183,6 +185,7 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
         pool->count = 1;
     pool->lease_s = config->lease_s ? config->lease_s : CN_WORKER_DEFAULT_LEASE_S;
     pool->job_done = config->job_done;
+    pool->model = config->model;
     pool->job_done_user = config->job_done_user;
     pool->conninfo = strdup(config->conninfo);
     pool->state_dir = strdup(config->state_dir);

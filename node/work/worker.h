@@ -18,12 +18,14 @@
 #include <stdint.h>
 
 struct cn_worker_pool;
+struct cn_risk_model;
 
 struct cn_worker_pool_config {
     const char *conninfo;   /* copied */
     const char *state_dir;  /* copied; the shared storage root */
     int count;              /* threads; 0: one per online core */
     uint32_t lease_s;       /* 0: CN_WORKER_DEFAULT_LEASE_S */
+    const struct cn_risk_model *model; /* borrowed, shared by the threads; NULL: no scores */
     /* Optional: called on the worker's thread after a job is done and its objects are
      * queued for sending (e.g. to uv_async_send the sender awake). Must be thread-safe
      * and must not block. */
