@@ -117,9 +117,8 @@ static enum ca_distribution distribution(const double *cluster_features, size_t 
 }
 
 int ca_cluster_describe(const double *cluster_features, const double *calc_features,
-                        const double *centroids_mm, size_t calc_count,
-                        const uint32_t *members, size_t member_count,
-                        struct ca_cluster_description *out)
+                        const double *centroids_mm, size_t calc_count, const uint32_t *members,
+                        size_t member_count, struct ca_cluster_description *out)
 {
     if (!cluster_features || !calc_features || !centroids_mm || !members || !out ||
         member_count == 0)
@@ -139,10 +138,10 @@ int ca_cluster_describe(const double *cluster_features, const double *calc_featu
     int suspicious_members = d.morphology_count[CA_MORPHOLOGY_FINE_LINEAR] > 0 ||
                              d.morphology_count[CA_MORPHOLOGY_FINE_PLEOMORPHIC] > 0;
     int larger = cluster_features[CA_KF_AREA_MEAN] >= CA_DESC_BENIGN_MIN_AREA_MM2;
-    int scattered = d.distribution == CA_DISTRIBUTION_DIFFUSE ||
-                    d.distribution == CA_DISTRIBUTION_REGIONAL;
-    int ductal = d.distribution == CA_DISTRIBUTION_LINEAR ||
-                 d.distribution == CA_DISTRIBUTION_SEGMENTAL;
+    int scattered =
+        d.distribution == CA_DISTRIBUTION_DIFFUSE || d.distribution == CA_DISTRIBUTION_REGIONAL;
+    int ductal =
+        d.distribution == CA_DISTRIBUTION_LINEAR || d.distribution == CA_DISTRIBUTION_SEGMENTAL;
     d.clearly_benign = d.morphology == CA_MORPHOLOGY_PUNCTATE_ROUND &&
                        (double)round >= CA_DESC_BENIGN_MIN_ROUND_FRACTION * (double)member_count &&
                        !suspicious_members && (larger || scattered) && !ductal;

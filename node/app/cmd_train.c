@@ -202,21 +202,19 @@ static json_t *training_report(const struct train_options *o, const struct cn_ri
     return json_pack(
         "{s:i, s:s, s:i, s:s, s:o, s:{s:s, s:s, s:i, s:f, s:i, s:f, s:f, s:f, s:f, s:f, s:i, "
         "s:f}, s:{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i}}}",
-        "images", (int)d->group_count, "label_column", o->label_column, "folds",
-        (int)t->folds, "seed", seed, "fold_results", folds, "xgboost_params", "objective",
-        "binary:logistic", "tree_method", "hist", "max_depth", (int)t->max_depth, "eta",
-        t->eta, "max_rounds", (int)t->max_rounds, "subsample", t->subsample,
-        "colsample_bytree", t->colsample_bytree, "min_child_weight", t->min_child_weight,
-        "validation_fraction", t->validation_fraction, "scale_pos_weight",
-        r->final_scale_pos_weight, "final_rounds", (int)r->final_rounds,
+        "images", (int)d->group_count, "label_column", o->label_column, "folds", (int)t->folds,
+        "seed", seed, "fold_results", folds, "xgboost_params", "objective", "binary:logistic",
+        "tree_method", "hist", "max_depth", (int)t->max_depth, "eta", t->eta, "max_rounds",
+        (int)t->max_rounds, "subsample", t->subsample, "colsample_bytree", t->colsample_bytree,
+        "min_child_weight", t->min_child_weight, "validation_fraction", t->validation_fraction,
+        "scale_pos_weight", r->final_scale_pos_weight, "final_rounds", (int)r->final_rounds,
         "target_sensitivity", t->target_sensitivity, "cross_validation", "method",
         "group k-fold by sop_instance_uid, out-of-fold predictions", "auc_interval",
         "stratified percentile bootstrap", "proportion_interval", "wilson", "auc",
         estimate_json(&r->auc), "mean_fold_auc", number(r->mean_fold_auc), "sensitivity",
         estimate_json(&r->sensitivity), "specificity", estimate_json(&r->specificity), "ppv",
-        estimate_json(&r->ppv), "bootstrap_reps", json_integer((json_int_t)t->bootstrap_reps), "confusion",
-        "tp", (int)r->tp, "fp", (int)r->fp, "tn", (int)r->tn, "fn",
-        (int)r->fn);
+        estimate_json(&r->ppv), "bootstrap_reps", json_integer((json_int_t)t->bootstrap_reps),
+        "confusion", "tp", (int)r->tp, "fp", (int)r->fp, "tn", (int)r->tn, "fn", (int)r->fn);
 }
 
 static void print_figures(const struct train_options *o, const struct cn_risk_dataset *d,
@@ -230,8 +228,7 @@ static void print_figures(const struct train_options *o, const struct cn_risk_da
     printf("cross-validated AUC %.4f (95%% CI %.4f-%.4f, stratified bootstrap, %u resamples); "
            "mean per-fold AUC %.4f\n",
            r->auc.value, r->auc.low, r->auc.high, o->train.bootstrap_reps, r->mean_fold_auc);
-    printf("calibration: Platt, p = 1 / (1 + exp(%.6g * margin + %.6g))\n", r->platt_a,
-           r->platt_b);
+    printf("calibration: Platt, p = 1 / (1 + exp(%.6g * margin + %.6g))\n", r->platt_a, r->platt_b);
     printf("threshold %.6g for target sensitivity %.3g (out of fold; 95%% CIs Wilson):\n",
            r->threshold, o->train.target_sensitivity);
     printf("  sensitivity %.4f (%.4f-%.4f), %zu of %zu malignant\n", r->sensitivity.value,
@@ -281,8 +278,10 @@ static int self_check(const char *path, const struct cn_risk_dataset *d,
         if (cn_risk_score(model, d->x + i * CA_CLUSTER_FEATURE_COUNT, CA_CLUSTER_FEATURE_COUNT,
                           &p) != 0 ||
             fabs(p - want) > SELF_CHECK_TOLERANCE) {
-            fprintf(stderr, "calcnode train: the written model scores row %zu as %.9g, the "
-                            "trainer as %.9g\n", i, p, want);
+            fprintf(stderr,
+                    "calcnode train: the written model scores row %zu as %.9g, the "
+                    "trainer as %.9g\n",
+                    i, p, want);
             rc = -1;
         }
     }
@@ -335,11 +334,12 @@ static int evaluate(const struct train_options *o, const struct cn_risk_dataset 
     cn_risk_auc_bootstrap(p, d->label, d->rows, EVALUATE_BOOTSTRAP_REPS, o->train.seed, &auc.low,
                           &auc.high);
     double lo, hi;
-    printf("model: %s%s\n", o->evaluate, info->synthetic ? " (" CN_RISK_MODEL_SYNTHETIC_NOTICE ")" : "");
+    printf("model: %s%s\n", o->evaluate,
+           info->synthetic ? " (" CN_RISK_MODEL_SYNTHETIC_NOTICE ")" : "");
     printf("data: %s: %zu clusters (%zu malignant) from %zu images\n", o->data, d->rows,
            d->positives, d->group_count);
-    printf("AUC %.4f (95%% CI %.4f-%.4f, stratified bootstrap, %u resamples)\n", auc.value,
-           auc.low, auc.high, EVALUATE_BOOTSTRAP_REPS);
+    printf("AUC %.4f (95%% CI %.4f-%.4f, stratified bootstrap, %u resamples)\n", auc.value, auc.low,
+           auc.high, EVALUATE_BOOTSTRAP_REPS);
     printf("at the model's threshold %.6g (95%% CIs Wilson):\n", info->threshold);
     cn_risk_wilson(tp, tp + fn, WILSON_Z_95, &lo, &hi);
     printf("  sensitivity %.4f (%.4f-%.4f), %zu of %zu malignant\n",
@@ -364,8 +364,8 @@ int cn_cmd_train(int argc, char **argv)
     struct train_options o = {.label_column = CN_RISK_DEFAULT_LABEL_COLUMN};
     cn_risk_train_options_default(&o.train);
     struct cn_conf conf;
-    int rc = cn_options_parse(argc, argv, train_usage, train_extra, on_train_option, &o, &conf,
-                              NULL);
+    int rc =
+        cn_options_parse(argc, argv, train_usage, train_extra, on_train_option, &o, &conf, NULL);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     if (!o.data || (!o.out && !o.evaluate)) {
@@ -420,8 +420,7 @@ int cn_cmd_train(int argc, char **argv)
     } else if (self_check(o.out, &data, &result) != 0) {
         rc = 1;
     } else {
-        printf("wrote %s%s\n", o.out,
-               o.synthetic ? " (" CN_RISK_MODEL_SYNTHETIC_NOTICE ")" : "");
+        printf("wrote %s%s\n", o.out, o.synthetic ? " (" CN_RISK_MODEL_SYNTHETIC_NOTICE ")" : "");
     }
     if (rc == 0 && o.predictions && write_predictions(o.predictions, &data, &result) != 0)
         rc = 1;

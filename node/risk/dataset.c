@@ -81,8 +81,8 @@ static int next_record(struct parser *p)
             while (c < p->end && *c != ',' && *c != '\n' && *c != '\r') {
                 if (*c == '"')
                     return cn_risk_fail(CN_RISK_ERR_FORMAT, p->err, p->err_len,
-                                        "\"%s\" line %zu: quote inside an unquoted field",
-                                        p->name, p->line);
+                                        "\"%s\" line %zu: quote inside an unquoted field", p->name,
+                                        p->line);
                 c++;
             }
             out = c;
@@ -97,8 +97,8 @@ static int next_record(struct parser *p)
                 c++;
             else if (sep == '\r')
                 return cn_risk_fail(CN_RISK_ERR_FORMAT, p->err, p->err_len,
-                                    "\"%s\" line %zu: carriage return without a line feed",
-                                    p->name, p->line);
+                                    "\"%s\" line %zu: carriage return without a line feed", p->name,
+                                    p->line);
             break;
         }
     }
@@ -265,8 +265,7 @@ static int parse_rows(struct parser *p, const struct column *cols, size_t column
                 uids = u;
             *uids_out = uids;
             if (!x || !label || !group || !u)
-                return cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, p->err, p->err_len,
-                                    "out of memory");
+                return cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, p->err, p->err_len, "out of memory");
             cap = ncap;
         }
         double *row = ds->x + ds->rows * FEATURES;
@@ -308,9 +307,8 @@ static int parse_rows(struct parser *p, const struct column *cols, size_t column
     return 0;
 }
 
-int cn_risk_dataset_parse(const char *name, const char *text, size_t len,
-                          const char *label_column, struct cn_risk_dataset *out, char *err,
-                          size_t err_len)
+int cn_risk_dataset_parse(const char *name, const char *text, size_t len, const char *label_column,
+                          struct cn_risk_dataset *out, char *err, size_t err_len)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -329,8 +327,8 @@ int cn_risk_dataset_parse(const char *name, const char *text, size_t len,
     }
     memcpy(copy, text, len);
     copy[len] = '\0';
-    *p = (struct parser){.name = name, .cursor = copy, .end = copy + len, .err = err,
-                         .err_len = err_len};
+    *p = (struct parser){
+        .name = name, .cursor = copy, .end = copy + len, .err = err, .err_len = err_len};
     rc = next_record(p);
     if (rc == 0)
         rc = cn_risk_fail(CN_RISK_ERR_FORMAT, err, err_len, "\"%s\" is empty", name);
@@ -389,8 +387,8 @@ int cn_risk_dataset_read_csv(const char *path, const char *label_column,
         len += n;
         if (n == 0) {
             if (ferror(f))
-                rc = cn_risk_fail(CN_RISK_ERR_IO, err, err_len, "could not read \"%s\": %s",
-                                  path, strerror(errno));
+                rc = cn_risk_fail(CN_RISK_ERR_IO, err, err_len, "could not read \"%s\": %s", path,
+                                  strerror(errno));
             break;
         }
     }

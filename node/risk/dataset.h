@@ -31,20 +31,19 @@
 
 struct cn_risk_dataset {
     size_t rows;
-    double *x;          /* rows * CA_CLUSTER_FEATURE_COUNT, row major, owned */
-    int *label;         /* rows values, 0 or 1, owned */
-    size_t *group;      /* rows group ids in [0, group_count), owned */
+    double *x;     /* rows * CA_CLUSTER_FEATURE_COUNT, row major, owned */
+    int *label;    /* rows values, 0 or 1, owned */
+    size_t *group; /* rows group ids in [0, group_count), owned */
     size_t group_count;
-    size_t positives;   /* rows labelled 1 */
+    size_t positives; /* rows labelled 1 */
 };
 
 /* Parses CSV text[len] (name is used in messages). On success returns 0 and fills *out
  * (free with cn_risk_dataset_free); otherwise returns CN_RISK_ERR_FORMAT,
  * CN_RISK_ERR_FEATURES (missing, unknown or reordered features) or
  * CN_RISK_ERR_OUT_OF_MEMORY with the reason in err, and *out is zeroed. */
-int cn_risk_dataset_parse(const char *name, const char *text, size_t len,
-                          const char *label_column, struct cn_risk_dataset *out, char *err,
-                          size_t err_len);
+int cn_risk_dataset_parse(const char *name, const char *text, size_t len, const char *label_column,
+                          struct cn_risk_dataset *out, char *err, size_t err_len);
 
 /* Reads the file at path (at most CN_RISK_CSV_MAX_LEN bytes) and parses it; also
  * CN_RISK_ERR_IO. */

@@ -50,8 +50,8 @@ static int read_file(const char *path, char **out, size_t *out_len, char *err, s
     if ((uint64_t)st.st_size > CN_RISK_MODEL_MAX_LEN) {
         close(fd);
         return cn_risk_fail(CN_RISK_ERR_FORMAT, err, err_len,
-                            "risk model \"%s\" is %" PRIu64 " bytes, more than the cap of %u",
-                            path, (uint64_t)st.st_size, CN_RISK_MODEL_MAX_LEN);
+                            "risk model \"%s\" is %" PRIu64 " bytes, more than the cap of %u", path,
+                            (uint64_t)st.st_size, CN_RISK_MODEL_MAX_LEN);
     }
     size_t len = (size_t)st.st_size;
     char *buf = malloc(len + 1);
@@ -223,8 +223,7 @@ static int load_booster(const char *path, const json_t *doc, BoosterHandle *out,
     return 0;
 }
 
-int cn_risk_model_load(const char *path, struct cn_risk_model **model, char *err,
-                       size_t err_len)
+int cn_risk_model_load(const char *path, struct cn_risk_model **model, char *err, size_t err_len)
 {
     if (model)
         *model = NULL;
@@ -286,8 +285,8 @@ const struct cn_risk_model_info *cn_risk_model_info(const struct cn_risk_model *
     return &model->info;
 }
 
-int cn_risk_score_margin(const struct cn_risk_model *model, const double *features,
-                         size_t count, double *margin)
+int cn_risk_score_margin(const struct cn_risk_model *model, const double *features, size_t count,
+                         double *margin)
 {
     if (!model || !features || !margin || count != CA_CLUSTER_FEATURE_COUNT)
         return CN_RISK_ERR_INVALID_ARGUMENT;
@@ -342,27 +341,24 @@ static json_t *build_document(const struct cn_risk_model_meta *meta, json_t *xgb
     if (meta->report)
         json_object_update(training, (json_t *)meta->report);
     json_object_set_new(training, "rows", json_integer((json_int_t)meta->training_rows));
-    json_object_set_new(training, "positives",
-                        json_integer((json_int_t)meta->training_positives));
+    json_object_set_new(training, "positives", json_integer((json_int_t)meta->training_positives));
     json_object_set_new(training, "source", json_string(meta->training_source));
     json_object_set_new(training, "date", json_string(meta->training_date));
     json_object_set_new(training, "description",
                         json_string(meta->description ? meta->description : ""));
     return json_pack("{s:s, s:i, s:s, s:s, s:o, s:{s:s, s:s, s:f, s:f}, s:{s:f, s:f}, s:o, "
                      "s:b, s:s, s:o}",
-                     "format", CN_RISK_MODEL_FORMAT, "format_version",
-                     CN_RISK_MODEL_FORMAT_VERSION, "calcnode_version", CALCNODE_VERSION,
-                     "analysis_version", CA_VERSION_STRING, "features", features,
-                     "calibration", "method", CN_RISK_MODEL_CALIBRATION, "input", "margin", "a",
-                     meta->platt_a, "b", meta->platt_b, "operating_point", "threshold",
-                     meta->threshold, "target_sensitivity", meta->target_sensitivity,
+                     "format", CN_RISK_MODEL_FORMAT, "format_version", CN_RISK_MODEL_FORMAT_VERSION,
+                     "calcnode_version", CALCNODE_VERSION, "analysis_version", CA_VERSION_STRING,
+                     "features", features, "calibration", "method", CN_RISK_MODEL_CALIBRATION,
+                     "input", "margin", "a", meta->platt_a, "b", meta->platt_b, "operating_point",
+                     "threshold", meta->threshold, "target_sensitivity", meta->target_sensitivity,
                      "training", training, "synthetic", meta->synthetic, "notice",
                      meta->synthetic ? CN_RISK_MODEL_SYNTHETIC_NOTICE : "", "xgboost", xgb);
 }
 
 int cn_risk_model_save(const char *path, const struct cn_risk_model_meta *meta,
-                       const char *xgboost_json, size_t xgboost_json_len, char *err,
-                       size_t err_len)
+                       const char *xgboost_json, size_t xgboost_json_len, char *err, size_t err_len)
 {
     if (!path || !meta || !xgboost_json || !meta->training_source || !meta->training_date)
         return cn_risk_fail(CN_RISK_ERR_INVALID_ARGUMENT, err, err_len, "invalid argument");
@@ -389,8 +385,8 @@ int cn_risk_model_save(const char *path, const struct cn_risk_model_meta *meta,
         rc = cn_risk_fail(CN_RISK_ERR_IO, err, err_len, "could not create \"%s\": %s", tmp,
                           strerror(errno));
     else {
-        int bad = json_dumpf(doc, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
-                                         JSON_REAL_PRECISION(17)) != 0;
+        int bad =
+            json_dumpf(doc, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0;
         bad |= fputc('\n', f) == EOF;
         bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
         int e = errno;

@@ -53,15 +53,14 @@ struct cn_risk_model_info {
     const char *training_source;
     const char *training_date;
     const char *description;
-    int synthetic;             /* nonzero: trained on phantoms */
-    const char *notice;        /* CN_RISK_MODEL_SYNTHETIC_NOTICE when synthetic, else "" */
+    int synthetic;      /* nonzero: trained on phantoms */
+    const char *notice; /* CN_RISK_MODEL_SYNTHETIC_NOTICE when synthetic, else "" */
 };
 
 /* Loads and checks the model file at path. On success returns 0 and sets *model (free
  * with cn_risk_model_free); otherwise returns a negative cn_risk_error, sets *model to
  * NULL and explains in err. */
-int cn_risk_model_load(const char *path, struct cn_risk_model **model, char *err,
-                       size_t err_len);
+int cn_risk_model_load(const char *path, struct cn_risk_model **model, char *err, size_t err_len);
 
 /* Frees the model; NULL is a no-op. No cn_risk_score may be running on it. */
 void cn_risk_model_free(struct cn_risk_model *model);
@@ -78,8 +77,8 @@ int cn_risk_score(const struct cn_risk_model *model, const double *features, siz
 
 /* The booster's raw margin (log-odds before calibration) for one cluster; same contract
  * as cn_risk_score. */
-int cn_risk_score_margin(const struct cn_risk_model *model, const double *features,
-                         size_t count, double *margin);
+int cn_risk_score_margin(const struct cn_risk_model *model, const double *features, size_t count,
+                         double *margin);
 
 /* Platt's calibration: 1 / (1 + exp(a * margin + b)), computed without overflow. */
 double cn_risk_platt(double a, double b, double margin);
@@ -94,7 +93,7 @@ struct cn_risk_model_meta {
     const char *training_date;   /* ISO 8601 */
     const char *description;     /* may be NULL */
     int synthetic;
-    void *report;                /* json_t * object or NULL */
+    void *report; /* json_t * object or NULL */
 };
 
 /* Writes a model file: meta plus XGBoost's JSON model (xgboost_json[xgboost_json_len],

@@ -20,7 +20,7 @@ enum cn_risk_error {
     CN_RISK_ERR_FEATURES = -5,         /* feature names or order differ from this build */
     CN_RISK_ERR_XGBOOST = -6,          /* XGBoost refused a call */
     CN_RISK_ERR_OUT_OF_MEMORY = -7,
-    CN_RISK_ERR_DATA = -8,             /* training data unusable (NaN, one class, ...) */
+    CN_RISK_ERR_DATA = -8, /* training data unusable (NaN, one class, ...) */
 };
 
 /* Static lower-case description of a cn_risk_error ("unknown error" otherwise). */

@@ -154,7 +154,8 @@ int cn_risk_auc_bootstrap(const double *score, const int *label, size_t n, unsig
         }
         qsort(aucs, reps, sizeof *aucs, by_double);
         /* Percentiles by linear interpolation between order statistics (numpy). */
-        double at_low = BOOTSTRAP_LOW * (double)(reps - 1), at_high = BOOTSTRAP_HIGH * (double)(reps - 1);
+        double at_low = BOOTSTRAP_LOW * (double)(reps - 1),
+               at_high = BOOTSTRAP_HIGH * (double)(reps - 1);
         size_t l = (size_t)at_low, h = (size_t)at_high;
         *low = aucs[l] + (at_low - (double)l) * (l + 1 < reps ? aucs[l + 1] - aucs[l] : 0.0);
         *high = aucs[h] + (at_high - (double)h) * (h + 1 < reps ? aucs[h + 1] - aucs[h] : 0.0);

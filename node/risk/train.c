@@ -56,8 +56,8 @@ static int by_positives_then_shuffle(const void *a, const void *b)
 /* Assigns the groups of the selected rows (selected[i] nonzero, or every row when
  * selected is NULL) to k parts: part_of_row[i] for selected rows. Returns 0 or -1 (out
  * of memory). */
-static int split_groups(const struct cn_risk_dataset *d, const unsigned char *selected,
-                        unsigned k, uint64_t seed, unsigned *part_of_row)
+static int split_groups(const struct cn_risk_dataset *d, const unsigned char *selected, unsigned k,
+                        uint64_t seed, unsigned *part_of_row)
 {
     struct group_info *g = calloc(d->group_count ? d->group_count : 1, sizeof *g);
     size_t *order = malloc((d->group_count ? d->group_count : 1) * sizeof *order);
@@ -161,12 +161,18 @@ static int set_params(BoosterHandle b, const struct cn_risk_train_options *o,
     snprintf(v[6], sizeof v[6], "%llu", (unsigned long long)(o->seed & 0x7fffffffu));
     snprintf(v[7], sizeof v[7], "%u", o->threads);
     const char *params[][2] = {
-        {"objective", "binary:logistic"}, {"eval_metric", "logloss"},
-        {"tree_method", "hist"},          {"verbosity", "0"},
-        {"max_depth", v[0]},              {"eta", v[1]},
-        {"subsample", v[2]},              {"colsample_bytree", v[3]},
-        {"min_child_weight", v[4]},       {"scale_pos_weight", v[5]},
-        {"seed", v[6]},                   {"nthread", v[7]},
+        {"objective", "binary:logistic"},
+        {"eval_metric", "logloss"},
+        {"tree_method", "hist"},
+        {"verbosity", "0"},
+        {"max_depth", v[0]},
+        {"eta", v[1]},
+        {"subsample", v[2]},
+        {"colsample_bytree", v[3]},
+        {"min_child_weight", v[4]},
+        {"scale_pos_weight", v[5]},
+        {"seed", v[6]},
+        {"nthread", v[7]},
     };
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         if (XGBoosterSetParam(b, params[i][0], params[i][1]) != 0)
@@ -207,8 +213,8 @@ static int fit(DMatrixHandle train, size_t count, size_t pos, DMatrixHandle vali
     for (unsigned i = 0; i < rounds; i++) {
         if (XGBoosterUpdateOneIter(b, (int)i, train) != 0) {
             XGBoosterFree(b);
-            return cn_risk_fail(CN_RISK_ERR_XGBOOST, err, err_len,
-                                "could not train round %u: %s", i, XGBGetLastError());
+            return cn_risk_fail(CN_RISK_ERR_XGBOOST, err, err_len, "could not train round %u: %s",
+                                i, XGBGetLastError());
         }
         if (!valid)
             continue;
@@ -374,8 +380,7 @@ static int by_unsigned(const void *a, const void *b)
 }
 
 static int fit_final(const struct cn_risk_dataset *d, const struct cn_risk_train_options *o,
-                     struct cn_risk_train_result *r, unsigned char *mask, char *err,
-                     size_t err_len)
+                     struct cn_risk_train_result *r, unsigned char *mask, char *err, size_t err_len)
 {
     unsigned sorted[CN_RISK_MAX_FOLDS];
     memcpy(sorted, r->fold_rounds, r->folds * sizeof *sorted);
@@ -470,8 +475,8 @@ int cn_risk_train(const struct cn_risk_dataset *d, const struct cn_risk_train_op
         rc = cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
     for (unsigned f = 0; rc == 0 && f < o->folds; f++)
         rc = run_fold(d, o, f, r, mask, inner, err, err_len);
-    if (rc == 0 && cn_risk_platt_fit(r->oof_margin, d->label, d->rows, &r->platt_a,
-                                     &r->platt_b) != 0)
+    if (rc == 0 &&
+        cn_risk_platt_fit(r->oof_margin, d->label, d->rows, &r->platt_a, &r->platt_b) != 0)
         rc = cn_risk_fail(CN_RISK_ERR_DATA, err, err_len,
                           "could not fit the Platt calibration on the out-of-fold margins");
     if (rc == 0) {

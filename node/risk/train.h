@@ -39,19 +39,19 @@
 #define CN_RISK_MAX_FOLDS 50u
 
 struct cn_risk_train_options {
-    unsigned folds;                /* 2..CN_RISK_MAX_FOLDS, default 5 */
-    double target_sensitivity;     /* (0, 1], default 0.95 */
-    uint64_t seed;                 /* default 1 */
-    unsigned max_rounds;           /* default 1000 */
+    unsigned folds;                 /* 2..CN_RISK_MAX_FOLDS, default 5 */
+    double target_sensitivity;      /* (0, 1], default 0.95 */
+    uint64_t seed;                  /* default 1 */
+    unsigned max_rounds;            /* default 1000 */
     unsigned early_stopping_rounds; /* default 30 */
-    double validation_fraction;    /* (0, 0.5], default 0.2 */
-    unsigned max_depth;            /* default 3 */
-    double eta;                    /* default 0.05 */
-    double subsample;              /* (0, 1], default 0.8 */
-    double colsample_bytree;       /* (0, 1], default 0.8 */
-    double min_child_weight;       /* default 1 */
-    unsigned bootstrap_reps;       /* default 2000 */
-    unsigned threads;              /* XGBoost threads, default 1 */
+    double validation_fraction;     /* (0, 0.5], default 0.2 */
+    unsigned max_depth;             /* default 3 */
+    double eta;                     /* default 0.05 */
+    double subsample;               /* (0, 1], default 0.8 */
+    double colsample_bytree;        /* (0, 1], default 0.8 */
+    double min_child_weight;        /* default 1 */
+    unsigned bootstrap_reps;        /* default 2000 */
+    unsigned threads;               /* XGBoost threads, default 1 */
 };
 
 void cn_risk_train_options_default(struct cn_risk_train_options *options);
@@ -64,23 +64,23 @@ struct cn_risk_estimate {
 struct cn_risk_train_result {
     size_t rows, positives;
     unsigned folds;
-    unsigned *fold_of_row;     /* rows: the fold that held the row out */
-    double *oof_margin;        /* rows: out-of-fold raw margin */
-    double *oof_probability;   /* rows: calibrated out-of-fold probability */
-    double *fold_auc;          /* folds: AUC of each fold's held-out rows */
-    unsigned *fold_rounds;     /* folds: best round count by early stopping */
+    unsigned *fold_of_row;   /* rows: the fold that held the row out */
+    double *oof_margin;      /* rows: out-of-fold raw margin */
+    double *oof_probability; /* rows: calibrated out-of-fold probability */
+    double *fold_auc;        /* folds: AUC of each fold's held-out rows */
+    unsigned *fold_rounds;   /* folds: best round count by early stopping */
     double mean_fold_auc;
     double platt_a, platt_b;
     double threshold;
-    size_t tp, fp, tn, fn;     /* out of fold, at the threshold */
+    size_t tp, fp, tn, fn;               /* out of fold, at the threshold */
     struct cn_risk_estimate auc;         /* pooled out-of-fold, bootstrap interval */
     struct cn_risk_estimate sensitivity; /* Wilson intervals */
     struct cn_risk_estimate specificity;
     struct cn_risk_estimate ppv;
     unsigned final_rounds;
     double final_scale_pos_weight;
-    double *final_margin;      /* rows: the final booster's margin on the training rows */
-    char *model_json;          /* the final booster, XGBoost JSON, model_json_len bytes */
+    double *final_margin; /* rows: the final booster's margin on the training rows */
+    char *model_json;     /* the final booster, XGBoost JSON, model_json_len bytes */
     size_t model_json_len;
 };
 

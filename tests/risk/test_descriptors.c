@@ -29,8 +29,14 @@ static void calc(double *f, double major_mm, double solidity, double eccentricit
     f[CA_CF_CALC_MEAN] = 0.5 + ring_contrast;
 }
 
-static void punctate(double *f) { calc(f, 0.3, 0.95, 0.5, 1.2, 0.25, 0.3); }
-static void pleomorphic(double *f) { calc(f, 0.4, 0.7, 0.85, 1.8, 0.2, 0.3); }
+static void punctate(double *f)
+{
+    calc(f, 0.3, 0.95, 0.5, 1.2, 0.25, 0.3);
+}
+static void pleomorphic(double *f)
+{
+    calc(f, 0.4, 0.7, 0.85, 1.8, 0.2, 0.3);
+}
 
 static void test_calc_morphology_follows_the_documented_rules(void **state)
 {
@@ -71,8 +77,7 @@ struct scene {
 };
 
 /* n members at (x0 + i * dx, y0 + (i % rows) * dy), all punctate; area mean area_mm2. */
-static void scene(struct scene *s, size_t n, double dx, double dy, size_t rows,
-                  double area_mm2)
+static void scene(struct scene *s, size_t n, double dx, double dy, size_t rows, double area_mm2)
 {
     memset(s, 0, sizeof *s);
     s->n = n;

@@ -90,9 +90,11 @@ static void test_model_round_trip_scores_as_the_trainer(void **state)
     for (size_t i = 0; i < f->data.rows; i++) {
         double p, margin;
         assert_int_equal(cn_risk_score(m, f->data.x + i * CA_CLUSTER_FEATURE_COUNT,
-                                       CA_CLUSTER_FEATURE_COUNT, &p), 0);
+                                       CA_CLUSTER_FEATURE_COUNT, &p),
+                         0);
         assert_int_equal(cn_risk_score_margin(m, f->data.x + i * CA_CLUSTER_FEATURE_COUNT,
-                                              CA_CLUSTER_FEATURE_COUNT, &margin), 0);
+                                              CA_CLUSTER_FEATURE_COUNT, &margin),
+                         0);
         assert_float_equal(margin, f->result.final_margin[i], 1e-5);
         assert_float_equal(p, cn_risk_platt(info->platt_a, info->platt_b, margin), 1e-12);
         assert_true(p > 0.0 && p < 1.0);
@@ -134,7 +136,8 @@ static void test_model_scores_the_same_from_concurrent_threads(void **state)
     double *serial = calloc(f->data.rows, sizeof *serial);
     for (size_t i = 0; i < f->data.rows; i++)
         assert_int_equal(cn_risk_score(m, f->data.x + i * CA_CLUSTER_FEATURE_COUNT,
-                                       CA_CLUSTER_FEATURE_COUNT, &serial[i]), 0);
+                                       CA_CLUSTER_FEATURE_COUNT, &serial[i]),
+                         0);
     pthread_t threads[THREADS];
     struct worker workers[THREADS];
     for (int t = 0; t < THREADS; t++) {

@@ -61,8 +61,7 @@ static void test_cross_validated_auc_matches_scikit_learn(void **state)
     free(csv);
     assert_int_equal(got, 1);
     assert_int_equal(status, 0);
-    print_message("mean per-fold AUC: calcnode %.4f, scikit-learn %.4f\n", r.mean_fold_auc,
-                  theirs);
+    print_message("mean per-fold AUC: calcnode %.4f, scikit-learn %.4f\n", r.mean_fold_auc, theirs);
     /* Not a trivial table: both must have something to learn. */
     assert_true(r.mean_fold_auc > 0.75 && r.mean_fold_auc < 0.99);
     assert_true(fabs(r.mean_fold_auc - theirs) <= AUC_TOLERANCE);
@@ -72,8 +71,7 @@ static void test_cross_validated_auc_matches_scikit_learn(void **state)
 
 int main(void)
 {
-    if (access(PYTHON, X_OK) != 0 ||
-        system(PYTHON " -c 'import sklearn' >/dev/null 2>&1") != 0) {
+    if (access(PYTHON, X_OK) != 0 || system(PYTHON " -c 'import sklearn' >/dev/null 2>&1") != 0) {
         fprintf(stderr, "skipped: " PYTHON " with scikit-learn is not available\n");
         return 77;
     }

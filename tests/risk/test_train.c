@@ -44,7 +44,8 @@ static void test_train_learns_separable_structure_and_meets_the_target(void **st
     assert_true(r.auc.value > 0.97);
     assert_true(r.auc.low <= r.auc.value && r.auc.value <= r.auc.high);
     assert_true(r.sensitivity.value >= o.target_sensitivity);
-    assert_true(r.sensitivity.low <= r.sensitivity.value && r.sensitivity.value <= r.sensitivity.high);
+    assert_true(r.sensitivity.low <= r.sensitivity.value &&
+                r.sensitivity.value <= r.sensitivity.high);
     assert_int_equal(r.tp + r.fn, d.positives);
     assert_int_equal(r.tp + r.fp + r.tn + r.fn, d.rows);
     /* Calibration is monotone increasing in the margin. */

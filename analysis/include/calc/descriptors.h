@@ -113,9 +113,8 @@ struct ca_cluster_description {
  * member index out of range).
  */
 int ca_cluster_describe(const double *cluster_features, const double *calc_features,
-                        const double *centroids_mm, size_t calc_count,
-                        const uint32_t *members, size_t member_count,
-                        struct ca_cluster_description *out);
+                        const double *centroids_mm, size_t calc_count, const uint32_t *members,
+                        size_t member_count, struct ca_cluster_description *out);
 
 #ifdef __cplusplus
 }
