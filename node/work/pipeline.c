@@ -144,6 +144,17 @@ int cn_pipeline_analyze_image(const char *path, double pgm_spacing_mm,
     return 0;
 }
 
+void cn_pipeline_image_release_pixels(struct cn_pipeline_image *image)
+{
+    cn_dcm_image_free(&image->image);
+    free(image->result.labels);
+    free(image->result.normalized);
+    free(image->result.breast_mask);
+    image->result.labels = NULL;
+    image->result.normalized = NULL;
+    image->result.breast_mask = NULL;
+}
+
 void cn_pipeline_image_free(struct cn_pipeline_image *image)
 {
     free(image->assessments);

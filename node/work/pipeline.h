@@ -46,6 +46,12 @@ int cn_pipeline_analyze_image(const char *path, double pgm_spacing_mm,
                               const struct cn_risk_model *model, struct cn_pipeline_image *out,
                               char *err, size_t err_len);
 
+/* Frees the image-sized buffers (decoded pixels, labels, normalized image, breast mask)
+ * and keeps the findings, features and assessments: what the study reports need, at a
+ * small fraction of the memory. The mask and SEG writers need the buffers: call after
+ * them. */
+void cn_pipeline_image_release_pixels(struct cn_pipeline_image *image);
+
 void cn_pipeline_image_free(struct cn_pipeline_image *image);
 
 #endif

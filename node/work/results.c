@@ -9,6 +9,7 @@
 
 #include "dcm/seg_writer.h"
 #include "util/uid.h"
+#include "work/study_report.h"
 
 /* Series numbers of the objects calcnode adds to a study. */
 #define SEG_SERIES_NUMBER 9001
@@ -219,12 +220,10 @@ int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image 
     cn_results_stem(record->source, stem, sizeof stem);
     snprintf(path, sizeof path, "%s/%s.seg.dcm", output_dir, stem);
     char series_uid[CN_UID_BUFFER_SIZE], sop_uid[CN_UID_BUFFER_SIZE];
-    const char *series_parts[] = {"calcnode seg series", h->study_instance_uid,
-                                  CA_VERSION_STRING, run};
     const char *sop_parts[] = {"calcnode seg", h->sop_instance_uid, CA_VERSION_STRING,
                                run};
-    if (cn_uid_derive(series_parts, 4, series_uid) != 0 ||
-        cn_uid_derive(sop_parts, 4, sop_uid) != 0) {
+    cn_study_report_seg_series(h->study_instance_uid, run, series_uid);
+    if (!series_uid[0] || cn_uid_derive(sop_parts, 4, sop_uid) != 0) {
         snprintf(err, err_len, "could not derive the UIDs of \"%s\"", path);
         return -1;
     }
