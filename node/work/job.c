@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "work/pipeline.h"
 #include "work/results.h"
+#include "work/study_report.h"
 
 #define MAX_IMAGES_PER_STUDY 64
 #define PATH_SIZE 4096
@@ -298,54 +299,64 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
                 (long long)job->id, count, job->study_uid, job->run_number, job->attempts);
     json_t *image_records = json_array();
     json_t *outputs = json_array();
-    int analysed = 0;
-    char failures[1024] = "";
+    static _Thread_local struct cn_pipeline_image records[MAX_IMAGES_PER_STUDY];
+    static _Thread_local struct cn_study_image study_images[MAX_IMAGES_PER_STUDY];
+    static _Thread_local char seg_uids[MAX_IMAGES_PER_STUDY][65];
+    static _Thread_local char failures[MAX_IMAGES_PER_STUDY][512];
+    int analysed = 0, done_count = 0, rc = -1;
     for (int i = 0; i < count; i++) {
         if (atomic_load(ctx->stopping)) {
             hand_back(ctx, job, id_text);
-            json_decref(image_records);
-            json_decref(outputs);
-            return -1;
+            goto out;
         }
-        struct cn_pipeline_image record;
-        if (cn_pipeline_analyze_image(images[i].path, 0.0, ctx->model, &record, err,
+        study_images[i] = (struct cn_study_image){.path = images[i].path};
+        done_count = i + 1;
+        if (cn_pipeline_analyze_image(images[i].path, 0.0, ctx->model, &records[i], err,
                                       sizeof err) != 0) {
+            /* a decoding or analysis failure is a property of the image: reported in the
+             * CAD SR as not analysed, not retried */
             cn_log_warning("job %lld: %s", (long long)job->id, err);
-            size_t used = strlen(failures);
-            snprintf(failures + used, sizeof failures - used, "%s%s", used ? "; " : "", err);
+            snprintf(failures[i], sizeof failures[i], "%s", err);
+            study_images[i].failure_reason = failures[i];
             continue;
         }
-        char seg_uid[65], seg_path[PATH_SIZE];
-        if (cn_results_write_seg(results_dir, &record, i + 1, run_text, seg_uid, seg_path,
-                                 sizeof seg_path, err, sizeof err) != 0) {
-            cn_pipeline_image_free(&record);
-            json_decref(image_records);
-            json_decref(outputs);
+        char seg_path[PATH_SIZE];
+        if (cn_results_write_seg(results_dir, &records[i], i + 1, run_text, seg_uids[i],
+                                 seg_path, sizeof seg_path, err, sizeof err) != 0) {
+            cn_pipeline_image_free(&records[i]);
             record_failure(ctx, job, id_text, err);
-            return -1;
+            goto out;
         }
-        json_array_append_new(image_records, cn_results_image_json(&record));
-        json_array_append_new(outputs, json_pack("{ssssss}", "path", seg_path, "sop_class_uid",
+        json_array_append_new(image_records, cn_results_image_json(&records[i]));
+        json_array_append_new(outputs, json_pack("{ssssssss}", "path", seg_path, "sop_class_uid",
                                                  CN_RESULTS_SEG_SOP_CLASS_UID,
-                                                 "sop_instance_uid", seg_uid));
+                                                 "sop_instance_uid", seg_uids[i], "kind", "seg"));
         cn_log_info("job %lld: %s: %zu calcifications, %zu clusters (%.0f ms)",
                     (long long)job->id, images[i].sop_instance_uid,
-                    record.result.calcification_count, record.result.cluster_count,
-                    record.decode_ms + record.analysis_ms + record.features_ms);
-        cn_pipeline_image_free(&record);
+                    records[i].result.calcification_count, records[i].result.cluster_count,
+                    records[i].decode_ms + records[i].analysis_ms + records[i].features_ms);
+        cn_pipeline_image_release_pixels(&records[i]);
+        study_images[i].image = &records[i];
+        study_images[i].seg_sop_instance_uid = seg_uids[i];
         analysed++;
         if (renew_lease(ctx, id_text) != 0) {
             cn_log_warning("job %lld: lease lost; another worker has the job",
                            (long long)job->id);
-            json_decref(image_records);
-            json_decref(outputs);
-            return -1;
+            goto out;
         }
     }
-    int rc = -1;
-    if (count > 0 && analysed == 0) {
-        record_failure(ctx, job, id_text, failures[0] ? failures : "no image could be analysed");
-    } else if (cn_results_write_findings(results_dir, image_records, err, sizeof err) != 0 ||
+    struct cn_study_report_request report = {
+        .output_dir = results_dir,
+        .study_instance_uid = job->study_uid,
+        .images = study_images,
+        .image_count = (size_t)count,
+        .run_number = job->run_number,
+        .write_gsps = 1,
+    };
+    if (count == 0) {
+        record_failure(ctx, job, id_text, "the study has no image to analyse");
+    } else if (cn_study_report_write(&report, outputs, err, sizeof err) != 0 ||
+               cn_results_write_findings(results_dir, image_records, err, sizeof err) != 0 ||
                commit_results(ctx, job, id_text, results_dir, image_records, outputs,
                               calling_ae, err, sizeof err) != 0) {
         record_failure(ctx, job, id_text, err);
@@ -357,6 +368,10 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
                     calling_ae[0] ? calling_ae : "nobody (no calling AE)");
         rc = 0;
     }
+out:
+    for (int i = 0; i < done_count; i++)
+        if (study_images[i].image)
+            cn_pipeline_image_free(&records[i]);
     json_decref(image_records);
     json_decref(outputs);
     return rc;
