@@ -254,7 +254,8 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
     int rc = CA_ERR_OUT_OF_MEMORY;
     if (!g.stamp || !g.region || !g.stack || !g.ring)
         goto done;
-    qsort(found->items, found->count, sizeof(found->items[0]), by_strength);
+    if (found->count > 0) /* qsort's array may not be NULL, even when empty */
+        qsort(found->items, found->count, sizeof(found->items[0]), by_strength);
     rc = 0;
     for (size_t k = 0; k < found->count && rc == 0; k++) {
         const struct ca_candidate *cand = &found->items[k];
