@@ -41,7 +41,7 @@ void ca_params_default(struct ca_params *p)
     p->tong_min_count = 6;
     p->birads_area_mm2 = 100.0;
     p->birads_min_count = 3;
-    p->suspicious_min_count = 5;
+    p->suspicious_min_count = 6;
     p->suspicious_linear_fraction_max = 0.75;
 }
 

@@ -117,7 +117,7 @@ struct ca_params {
     uint32_t tong_min_count;     /* 6: "more than 5" calcifications */
     double birads_area_mm2;      /* 100: the 1 cm2 of BI-RADS */
     uint32_t birads_min_count;   /* 3 */
-    uint32_t suspicious_min_count;         /* 5: members a suspicious cluster needs
+    uint32_t suspicious_min_count;         /* 6: members a suspicious cluster needs
                                               unless the Tong rule holds */
     double suspicious_linear_fraction_max; /* 0.75: a cluster with a larger fraction
                                               of linear members is vascular, never
