@@ -442,6 +442,9 @@ static void test_queued_jobs_and_outbound_notify_their_channels(void **state)
     assert_non_null(listener);
     exec_ok(listener, "LISTEN " CN_DB_CHANNEL_JOBS);
     exec_ok(listener, "LISTEN " CN_DB_CHANNEL_OUTBOUND);
+    /* the study's earlier test job is no longer waiting: one queued job per study */
+    exec_ok(conn, "UPDATE jobs SET state = 'done' WHERE study_instance_uid = '" STUDY_UID
+                  "' AND state = 'queued'");
     exec_ok(conn, "INSERT INTO jobs (study_instance_uid) VALUES ('" STUDY_UID "')");
     exec_ok(conn, "INSERT INTO outbound (path, sop_class_uid, sop_instance_uid, "
                   "destination_ae) VALUES ('/o/2', '1.2', '1.2.10', 'PACS')");
