@@ -70,7 +70,8 @@ static int assess_clusters(struct cn_pipeline_image *out, const struct cn_risk_m
         a->has_score = 1;
         a->category = cn_risk_category_name(
             cn_risk_category_of(a->score, a->description.clearly_benign));
-        if (!out->has_max_score || a->score > out->max_score) {
+        /* the image's and the study's risk come from the clusters that are reported */
+        if (r->clusters[k].suspicious && (!out->has_max_score || a->score > out->max_score)) {
             out->has_max_score = 1;
             out->max_score = a->score;
             out->max_category = a->category;

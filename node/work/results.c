@@ -47,6 +47,7 @@ static json_t *calcification_json(const struct ca_calcification *c)
     json_object_set_new(o, "bbox", bbox_json(c->bbox));
     json_object_set_new(o, "diameter_mm", real4(c->diameter_mm));
     json_object_set_new(o, "elongation", real4(c->elongation));
+    json_object_set_new(o, "linear", json_boolean(c->linear));
     json_object_set_new(o, "scale_mm", real4(c->scale_mm));
     json_object_set_new(o, "contrast", real4(c->contrast));
     json_object_set_new(o, "score", real4(c->contrast));
@@ -88,6 +89,7 @@ static json_t *cluster_json(const struct ca_cluster *k, size_t index)
     json_object_set_new(o, "area_mm2", real4(k->area_mm2));
     json_object_set_new(o, "rule_tong", json_boolean(k->rule_tong));
     json_object_set_new(o, "rule_birads", json_boolean(k->rule_birads));
+    json_object_set_new(o, "suspicious", json_boolean(k->suspicious));
     json_t *members = json_array();
     for (uint32_t i = 0; i < k->count; i++)
         json_array_append_new(members, json_integer((json_int_t)k->members[i] + 1));

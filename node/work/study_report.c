@@ -92,18 +92,24 @@ static int fill_image(const struct cn_study_image *in, struct cn_report_image *o
         };
     }
     const struct ca_features *f = &in->image->features;
+    size_t reported = 0;
     for (size_t k = 0; k < cluster_count; k++) {
         const struct ca_cluster *c = &r->clusters[k];
+        /* Only suspicious clusters reach the radiologist's reports (calc/analysis.h: calcified
+         * vessels and scattered benign groups are not): no storm of false alarms. Every
+         * cluster is in findings.json. */
+        if (!c->suspicious)
+            continue;
         const struct cn_cluster_assessment *a =
             in->image->assessments ? &in->image->assessments[k] : NULL;
         double hull_mm2 = k < f->cluster_count
                               ? f->cluster[k * CA_CLUSTER_FEATURE_COUNT + CA_KF_HULL_AREA_MM2]
                               : 0.0;
         if (a)
-            snprintf(parts->descriptions[k], DESCRIPTION_SIZE, "%s calcifications, %s",
+            snprintf(parts->descriptions[reported], DESCRIPTION_SIZE, "%s calcifications, %s",
                      ca_morphology_name((int)a->description.morphology),
                      ca_distribution_name((int)a->description.distribution));
-        parts->clusters[k] = (struct cn_report_cluster){
+        parts->clusters[reported] = (struct cn_report_cluster){
             .center = {c->x_px, c->y_px},
             .bbox_px = {c->bbox[0], c->bbox[1], c->bbox[2], c->bbox[3]},
             .calcification_count = c->count,
@@ -113,13 +119,14 @@ static int fill_image(const struct cn_study_image *in, struct cn_report_image *o
             .has_score = a && a->has_score,
             .score = a && a->has_score ? a->score : 0.0,
             .category = a ? a->category : NULL,
-            .description = a ? parts->descriptions[k] : NULL,
+            .description = a ? parts->descriptions[reported] : NULL,
             .members = c->members,
             .member_count = c->count,
         };
+        reported++;
     }
     out->clusters = parts->clusters;
-    out->cluster_count = cluster_count;
+    out->cluster_count = reported;
     out->calcifications = parts->calcifications;
     out->calcification_count = calc_count;
     return 0;
