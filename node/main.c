@@ -15,6 +15,7 @@ static void print_usage(FILE *out)
             "  ls        list stored instances\n"
             "  analyze   run the calcification analysis on files, offline\n"
             "  worker    analysis workers only (more machines, one database)\n"
+            "  train     train the malignancy risk model on labelled cluster features\n"
             "  jobs      list, retry or cancel analysis jobs\n"
             "  outbound  list, retry or cancel result transfers\n"
             "  db        database maintenance (db migrate)\n"

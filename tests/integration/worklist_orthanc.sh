@@ -10,7 +10,7 @@ bin=$(dirname "$CALCNODE_BIN")
 
 NODE_PORT=$(free_port)
 start_orthanc
-start_node --peer "ORTHANC=127.0.0.1:$ORTHANC_DICOM_PORT" --workers 2 --quiet-period 30 --model none
+start_node --peer "ORTHANC=127.0.0.1:$ORTHANC_DICOM_PORT" --workers 2 --quiet-period 30
 
 study_uid=1.2.826.0.1.3680043.10.1497.9.7001
 seed=7001
