@@ -132,8 +132,9 @@ static int analyze_one(const struct analyze_options *o, const char *path, int in
          * in its study's CAD SR */
         struct cn_dcm_header header;
         char ignored[256];
-        if (cn_dcm_read_header(path, &header, ignored, sizeof ignored) == 0 && header.rows > 0 &&
-            header.study_instance_uid[0]) {
+        if (cn_dcm_read_header(path, &header, ignored, sizeof ignored) == 0 &&
+            !header.parse_incomplete && header.rows > 0 && header.study_instance_uid[0] &&
+            cn_study_report_is_analysable_class(header.sop_class_uid)) {
             snprintf(kept->study_uid, sizeof kept->study_uid, "%s", header.study_instance_uid);
             snprintf(kept->failure, sizeof kept->failure, "%s", err);
         }
@@ -257,8 +258,7 @@ int cn_cmd_analyze(int argc, char **argv)
         if (analyze_one(&o, argv[i], i - first_file + 1, images, &kept[i - first_file]) != 0)
             failures++;
     }
-    if (o.write_seg)
-        failures += write_study_reports(&o, kept, input_count);
+    int report_failures = o.write_seg ? write_study_reports(&o, kept, input_count) : 0;
     for (size_t i = 0; i < input_count; i++) {
         if (kept[i].record) {
             cn_pipeline_image_free(kept[i].record);
@@ -278,10 +278,13 @@ int cn_cmd_analyze(int argc, char **argv)
                 strerror(errno));
         failures++;
     }
-    if (failures) {
+    if (report_failures)
+        fprintf(stderr, "calcnode analyze: %d study reports could not be written\n",
+                report_failures);
+    if (failures)
         fprintf(stderr, "calcnode analyze: %d of %d inputs failed\n", failures,
                 argc - first_file);
+    if (failures || report_failures)
         return 1;
-    }
     return 0;
 }

@@ -215,8 +215,12 @@ int read_source(const char *path, source_image &src, char *err, size_t err_len)
 {
     src.path = path;
     src.file.reset(new DcmFileFormat);
-    OFCondition cond =
-        src.file->loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
+    /* Everything a report copies or references precedes Pixel Data: stopping there keeps
+     * a study's four full-field images out of memory, and reads a file whose pixels are
+     * damaged (which is why such an image could not be analysed). */
+    OFCondition cond = src.file->loadFileUntilTag(path, EXS_Unknown, EGL_noChange,
+                                                  DCM_MaxReadLength, ERM_fileOnly,
+                                                  DCM_PixelData);
     if (cond.bad())
         return set_error(err, err_len, CN_DCM_EFORMAT, "could not read source image \"%s\": %s",
                          path, cond.text());

@@ -24,6 +24,20 @@ static void derive(const char *kind, const char *subject, const char *run, char 
         out[0] = '\0';
 }
 
+int cn_study_report_is_analysable_class(const char *sop_class_uid)
+{
+    /* as calcnode_is_analysable in sql/003_work.sql */
+    static const char *const classes[] = {
+        "1.2.840.10008.5.1.4.1.1.1.2",   "1.2.840.10008.5.1.4.1.1.1.2.1",
+        "1.2.840.10008.5.1.4.1.1.1.1",   "1.2.840.10008.5.1.4.1.1.1.1.1",
+        "1.2.840.10008.5.1.4.1.1.1",     "1.2.840.10008.5.1.4.1.1.7",
+    };
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (strcmp(sop_class_uid, classes[i]) == 0)
+            return 1;
+    return 0;
+}
+
 void cn_study_report_seg_series(const char *study_instance_uid, const char *run,
                                 char uid_out[65])
 {
@@ -199,6 +213,24 @@ int cn_study_report_write(const struct cn_study_report_request *request, json_t 
         .study_category = study_category,
     };
 
+    /* The measurement report describes what was measured: the analysed images only (a
+     * failed image's file may not even be readable); the CAD SR lists every image, with
+     * the failed ones as not analysed. */
+    struct cn_report_image *measured = calloc(count, sizeof *measured);
+    size_t measured_count = 0;
+    if (!measured) {
+        free_parts(parts, count);
+        free(images);
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (images[i].analysed)
+            measured[measured_count++] = images[i];
+    struct cn_report_study measured_study = study;
+    measured_study.images = measured;
+    measured_study.image_count = measured_count;
+
     int rc = 0;
     struct {
         const char *kind, *file, *sop_class, *description;
@@ -233,7 +265,9 @@ int cn_study_report_write(const struct cn_study_report_request *request, json_t 
         char path[4096], detail[512];
         snprintf(path, sizeof path, "%s/%s%s", request->output_dir,
                  request->file_prefix ? request->file_prefix : "", srs[s].file);
-        if (srs[s].write(path, &study, &object, detail, sizeof detail) != 0) {
+        const struct cn_report_study *content =
+            srs[s].write == cn_report_write_cad ? &study : &measured_study;
+        if (srs[s].write(path, content, &object, detail, sizeof detail) != 0) {
             snprintf(err, err_len, "study %s: could not write %s: %s", request->study_instance_uid,
                      srs[s].file, detail);
             rc = -1;
@@ -268,6 +302,7 @@ int cn_study_report_write(const struct cn_study_report_request *request, json_t 
             add_output(outputs, path, GSPS_SOP_CLASS_UID, sop_uid, "gsps");
         }
     }
+    free(measured);
     free_parts(parts, count);
     free(images);
     return rc;

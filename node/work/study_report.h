@@ -41,6 +41,10 @@ struct cn_study_report_request {
 int cn_study_report_write(const struct cn_study_report_request *request, json_t *outputs,
                           char *err, size_t err_len);
 
+/* 1 when sop_class_uid is an image class the analysis reads (mammography, DX, CR,
+ * Secondary Capture): the classes a CAD SR's image library may list. */
+int cn_study_report_is_analysable_class(const char *sop_class_uid);
+
 /* The SEG series of a study's run (shared by its SEGs; see cn_results_write_seg). */
 void cn_study_report_seg_series(const char *study_instance_uid, const char *run,
                                 char uid_out[65]);

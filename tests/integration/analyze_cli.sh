@@ -36,6 +36,15 @@ for bad in nospacing.pgm empty.dcm truncated.dcm not_an_image.dcm rgb.dcm; do
   grep -q "$bad" "$TEST_TMP/stderr" || fail "$bad is not named on stderr"
 done
 grep -q "5 of 6 inputs failed" "$TEST_TMP/stderr" || fail "summary line missing"
+grep -q "study reports could not be written" "$TEST_TMP/stderr" && fail "a study report failed"
+# the study of the good image (and of its truncated copy): both reports, valid
+for kind in measurement-report cad-report; do
+  report=$(ls "$out"/*."$kind".dcm 2>/dev/null | head -n 1)
+  [ -n "$report" ] || fail "no $kind written"
+  dciodvfy "$report" 2>&1 | grep -q '^Error' && { dciodvfy "$report"; fail "dciodvfy reports errors on $kind"; }
+  dsrdump -q "$report" >/dev/null || fail "dsrdump cannot read $kind"
+done
+[ -f "$out/good.gsps.dcm" ] || fail "no presentation state written"
 
 /usr/bin/python3 - "$out/findings.json" <<'PY' || fail "findings.json is wrong"
 import json, sys
@@ -45,8 +54,12 @@ im = images[0]
 assert im["source"].endswith("good.dcm") and im["rows"] == 1024 and im["columns"] == 832, im
 for key in ("sop_instance_uid", "pixel_spacing_mm", "calcifications", "clusters"):
     assert key in im, key
+# the shipped model scores every cluster; categories are the BI-RADS-like bins
 for c in im["clusters"]:
-    assert c["score"] is None and c["category"] is None and len(c["bbox"]) == 4
+    assert 0.0 <= c["score"] <= 1.0 and c["category"] in ("2", "3", "4A", "4B", "4C", "5"), c
+    assert len(c["bbox"]) == 4 and "morphology" in c["descriptors"] and "features" in c, c
+suspicious = [c["score"] for c in im["clusters"] if c["suspicious"]]
+assert im["max_score"] == (max(suspicious) if suspicious else None), im["max_score"]
 PY
 
 seg=$out/good.seg.dcm
