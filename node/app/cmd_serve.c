@@ -265,6 +265,7 @@ int cn_cmd_serve(int argc, char **argv)
         .job_done = on_job_done,
         .job_done_user = &st,
         .model = model,
+        .no_gsps = !conf.write_gsps,
     };
     struct cn_worker_pool *workers = NULL;
     if (cn_worker_pool_start(&pool_config, &workers, err, sizeof err) != 0)

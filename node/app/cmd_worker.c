@@ -52,6 +52,7 @@ int cn_cmd_worker(int argc, char **argv)
         .state_dir = conf.state_dir,
         .count = conf.workers,
         .model = model,
+        .no_gsps = !conf.write_gsps,
     };
     struct cn_worker_pool *pool;
     if (cn_worker_pool_start(&pool_config, &pool, err, sizeof err) != 0) {

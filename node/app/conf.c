@@ -33,6 +33,7 @@ void cn_conf_defaults(struct cn_conf *conf)
     conf->max_pdu_length = DEFAULT_MAX_PDU_LENGTH;
     conf->max_associations = DEFAULT_MAX_ASSOCIATIONS;
     conf->quiet_period_ms = DEFAULT_QUIET_PERIOD_MS;
+    conf->write_gsps = 1;
     conf->log_level = 2;
     conf->duplicate_policy = CN_DUPLICATE_KEEP_FIRST;
 }
@@ -109,6 +110,13 @@ static int set_node_key(struct cn_conf *conf, const char *key, const char *value
         return copy_value(conf->database_url, sizeof conf->database_url, value);
     } else if (strcmp(key, "sql_dir") == 0) {
         return copy_value(conf->sql_dir, sizeof conf->sql_dir, value);
+    } else if (strcmp(key, "gsps") == 0) {
+        if (strcmp(value, "on") == 0 || strcmp(value, "true") == 0)
+            conf->write_gsps = 1;
+        else if (strcmp(value, "off") == 0 || strcmp(value, "false") == 0)
+            conf->write_gsps = 0;
+        else
+            return -1;
     } else if (strcmp(key, "model") == 0) {
         return copy_value(conf->model_path, sizeof conf->model_path, value);
     } else if (strcmp(key, "workers") == 0) {

@@ -351,7 +351,7 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
         .images = study_images,
         .image_count = (size_t)count,
         .run_number = job->run_number,
-        .write_gsps = 1,
+        .write_gsps = ctx->write_gsps,
     };
     if (count == 0) {
         record_failure(ctx, job, id_text, "the study has no image to analyse");

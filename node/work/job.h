@@ -23,6 +23,7 @@ struct cn_job_context {
     uint32_t lease_s;
     atomic_int *stopping; /* set when the pool stops: hand the job back */
     const struct cn_risk_model *model; /* NULL: no scores */
+    int write_gsps;
 };
 
 /* Runs the job and records its outcome (done, failed for a retry, dead, or handed back).

@@ -33,6 +33,7 @@ struct cn_worker_pool {
     void (*job_done)(void *user);
     void *job_done_user;
     const struct cn_risk_model *model;
+    int no_gsps;
     atomic_int stopping;
     int wake_pipe[2]; /* written once at stop; every idle worker polls the read end */
     struct worker *workers;
@@ -159,6 +160,7 @@ static void *worker_main(void *arg)
                 .lease_s = pool->lease_s,
                 .stopping = &pool->stopping,
                 .model = pool->model,
+                .write_gsps = !pool->no_gsps,
             };
             if (cn_job_run(&ctx, &job) == 0 && pool->job_done)
                 pool->job_done(pool->job_done_user);
@@ -186,6 +188,7 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
     pool->lease_s = config->lease_s ? config->lease_s : CN_WORKER_DEFAULT_LEASE_S;
     pool->job_done = config->job_done;
     pool->model = config->model;
+    pool->no_gsps = config->no_gsps;
     pool->job_done_user = config->job_done_user;
     pool->conninfo = strdup(config->conninfo);
     pool->state_dir = strdup(config->state_dir);

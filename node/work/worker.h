@@ -26,6 +26,7 @@ struct cn_worker_pool_config {
     int count;              /* threads; 0: one per online core */
     uint32_t lease_s;       /* 0: CN_WORKER_DEFAULT_LEASE_S */
     const struct cn_risk_model *model; /* borrowed, shared by the threads; NULL: no scores */
+    int no_gsps;                       /* nonzero: no presentation states */
     /* Optional: called on the worker's thread after a job is done and its objects are
      * queued for sending (e.g. to uv_async_send the sender awake). Must be thread-safe
      * and must not block. */
