@@ -37,22 +37,27 @@ enum {
     OPT_MAX_ROUNDS,
     OPT_EVALUATE,
     OPT_SOURCE,
+    OPT_SENSITIVITY_BOUND_Z,
 };
 
 static const char train_usage[] =
     "usage: calcnode train --data CSV [--label-column NAME] [--folds K]\n"
     "                      [--target-sensitivity S] [--seed N] [--max-rounds N]\n"
     "                      [--description TEXT] [--source TEXT] [--synthetic]\n"
-    "                      [--predictions CSV]\n"
+    "                      [--sensitivity-bound-z Z] [--predictions CSV]\n"
     "                      -o, --out MODEL.json\n"
     "Trains the cluster risk model (XGBoost) with group k-fold cross-validation by image,\n"
     "early stopping, class weighting, Platt calibration and a threshold for the target\n"
-    "sensitivity; prints the out-of-fold figures and writes the model file.\n"
+    "sensitivity (node/risk/train.h); prints the out-of-fold figures and writes the model\n"
+    "file.\n"
     "\n"
     "  --data CSV                labelled features (calcnode analyze --dump-features)\n"
     "  --label-column NAME       the 0/1 column (default label)\n"
     "  --folds K                 cross-validation folds, 2..50 (default 5)\n"
     "  --target-sensitivity S    in (0, 1] (default 0.95)\n"
+    "  --sensitivity-bound-z Z   the threshold keeps the Wilson lower bound at Z of the\n"
+    "                            out-of-fold sensitivity at or above S (default 1.96;\n"
+    "                            0: the point estimate)\n"
     "  --seed N                  folds, subsampling and bootstrap (default 1)\n"
     "  --max-rounds N            boosting rounds before early stopping (default 1000)\n"
     "  --description TEXT        stored in the model\n"
@@ -154,6 +159,16 @@ static int on_train_option(int code, const char *arg, void *user)
             return -1;
         }
         return 0;
+    case OPT_SENSITIVITY_BOUND_Z:
+        errno = 0;
+        o->train.sensitivity_bound_z = strtod(arg, &end);
+        if (errno != 0 || *end != '\0' || !(o->train.sensitivity_bound_z >= 0.0) ||
+            !isfinite(o->train.sensitivity_bound_z)) {
+            fprintf(stderr, "calcnode train: invalid --sensitivity-bound-z \"%s\" (Z >= 0)\n",
+                    arg);
+            return -1;
+        }
+        return 0;
     default:
         return -1;
     }
@@ -172,6 +187,7 @@ static const struct option train_extra[] = {
     {"predictions", required_argument, NULL, OPT_PREDICTIONS},
     {"evaluate", required_argument, NULL, OPT_EVALUATE},
     {"source", required_argument, NULL, OPT_SOURCE},
+    {"sensitivity-bound-z", required_argument, NULL, OPT_SENSITIVITY_BOUND_Z},
     {NULL, 0, NULL, 0},
 };
 
@@ -199,7 +215,7 @@ static json_t *training_report(const struct train_options *o, const struct cn_ri
                                                "auc", number(r->fold_auc[f])));
     char seed[24];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->seed);
-    return json_pack(
+    json_t *report = json_pack(
         "{s:i, s:s, s:i, s:s, s:o, s:{s:s, s:s, s:i, s:f, s:i, s:f, s:f, s:f, s:f, s:f, s:i, "
         "s:f}, s:{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i}}}",
         "images", (int)d->group_count, "label_column", o->label_column, "folds", (int)t->folds,
@@ -209,12 +225,26 @@ static json_t *training_report(const struct train_options *o, const struct cn_ri
         "min_child_weight", t->min_child_weight, "validation_fraction", t->validation_fraction,
         "scale_pos_weight", r->final_scale_pos_weight, "final_rounds", (int)r->final_rounds,
         "target_sensitivity", t->target_sensitivity, "cross_validation", "method",
-        "group k-fold by sop_instance_uid, out-of-fold predictions", "auc_interval",
+        "group k-fold by sop_instance_uid; round count by early stopping in each fold "
+        "(median); out-of-fold predictions of boosters made as the final one",
+        "auc_interval",
         "stratified percentile bootstrap", "proportion_interval", "wilson", "auc",
         estimate_json(&r->auc), "mean_fold_auc", number(r->mean_fold_auc), "sensitivity",
         estimate_json(&r->sensitivity), "specificity", estimate_json(&r->specificity), "ppv",
         estimate_json(&r->ppv), "bootstrap_reps", json_integer((json_int_t)t->bootstrap_reps),
         "confusion", "tp", (int)r->tp, "fp", (int)r->fp, "tn", (int)r->tn, "fn", (int)r->fn);
+    json_t *cv = json_object_get(report, "cross_validation");
+    if (cv &&
+        (json_object_set_new(cv, "threshold_rule",
+                             json_string("largest threshold whose Wilson lower bound of the "
+                                         "out-of-fold sensitivity is at or above the target")) !=
+             0 ||
+         json_object_set_new(cv, "sensitivity_bound_z", number(t->sensitivity_bound_z)) != 0 ||
+         json_object_set_new(cv, "sensitivity_lower_bound", number(r->sensitivity_bound)) != 0)) {
+        json_decref(report);
+        return NULL;
+    }
+    return report;
 }
 
 static void print_figures(const struct train_options *o, const struct cn_risk_dataset *d,
@@ -223,14 +253,21 @@ static void print_figures(const struct train_options *o, const struct cn_risk_da
     printf("data: %s: %zu clusters (%zu malignant) from %zu images\n", o->data, d->rows,
            d->positives, d->group_count);
     for (unsigned f = 0; f < r->folds; f++)
-        printf("fold %u: %u rounds (early stopping), AUC %.4f\n", f + 1, r->fold_rounds[f],
-               r->fold_auc[f]);
+        printf("fold %u: %u rounds (early stopping), AUC %.4f at %u rounds\n", f + 1,
+               r->fold_rounds[f], r->fold_auc[f], r->final_rounds);
     printf("cross-validated AUC %.4f (95%% CI %.4f-%.4f, stratified bootstrap, %u resamples); "
            "mean per-fold AUC %.4f\n",
            r->auc.value, r->auc.low, r->auc.high, o->train.bootstrap_reps, r->mean_fold_auc);
     printf("calibration: Platt, p = 1 / (1 + exp(%.6g * margin + %.6g))\n", r->platt_a, r->platt_b);
-    printf("threshold %.6g for target sensitivity %.3g (out of fold; 95%% CIs Wilson):\n",
-           r->threshold, o->train.target_sensitivity);
+    printf("threshold %.6g for target sensitivity %.3g: Wilson lower bound (z %.3g) of the "
+           "out-of-fold sensitivity %.4f\n",
+           r->threshold, o->train.target_sensitivity, o->train.sensitivity_bound_z,
+           r->sensitivity_bound);
+    if (r->sensitivity_bound < o->train.target_sensitivity)
+        printf("warning: %zu malignant rows cannot show sensitivity %.3g at z %.3g; the "
+               "threshold calls every one of them\n",
+               r->positives, o->train.target_sensitivity, o->train.sensitivity_bound_z);
+    printf("out of fold at the threshold (95%% CIs Wilson):\n");
     printf("  sensitivity %.4f (%.4f-%.4f), %zu of %zu malignant\n", r->sensitivity.value,
            r->sensitivity.low, r->sensitivity.high, r->tp, r->tp + r->fn);
     printf("  specificity %.4f (%.4f-%.4f), %zu of %zu benign\n", r->specificity.value,

@@ -36,6 +36,7 @@ void cn_risk_train_options_default(struct cn_risk_train_options *o)
         .min_child_weight = 1.0,
         .bootstrap_reps = 2000,
         .threads = 1,
+        .sensitivity_bound_z = WILSON_Z_95,
     };
 }
 
@@ -258,95 +259,156 @@ static int predict_margin(BoosterHandle b, DMatrixHandle m, unsigned rounds, siz
     return 0;
 }
 
-/* One outer fold: early-stopped fit on the other folds, margins of the held-out rows. */
-static int run_fold(const struct cn_risk_dataset *d, const struct cn_risk_train_options *o,
-                    unsigned fold, struct cn_risk_train_result *r, unsigned char *mask,
-                    unsigned *inner, char *err, size_t err_len)
+/* Tuning pass of one outer fold: the fold's training groups split into an inner
+ * training part and a validation part; early stopping on the latter gives the fold's
+ * best round count (r->fold_rounds[fold]). The held-out fold is not touched. */
+static int tune_fold(const struct cn_risk_dataset *d, const struct cn_risk_train_options *o,
+                     unsigned fold, struct cn_risk_train_result *r, unsigned char *mask,
+                     unsigned *inner, char *err, size_t err_len)
 {
     unsigned inner_k = (unsigned)lround(1.0 / o->validation_fraction);
     for (size_t i = 0; i < d->rows; i++)
         mask[i] = r->fold_of_row[i] != fold;
     if (split_groups(d, mask, inner_k, o->seed ^ STREAM_INNER ^ ((uint64_t)fold << 40), inner) != 0)
         return cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
-    size_t n_train, pos_train, n_valid, pos_valid, n_test, pos_test;
+    size_t n_train, pos_train, n_valid, pos_valid;
     for (size_t i = 0; i < d->rows; i++)
         mask[i] = r->fold_of_row[i] != fold && inner[i] != 0;
     DMatrixHandle train = make_matrix(d, mask, &n_train, &pos_train);
     for (size_t i = 0; i < d->rows; i++)
         mask[i] = r->fold_of_row[i] != fold && inner[i] == 0;
     DMatrixHandle valid = make_matrix(d, mask, &n_valid, &pos_valid);
-    for (size_t i = 0; i < d->rows; i++)
-        mask[i] = r->fold_of_row[i] == fold;
-    DMatrixHandle test = make_matrix(d, mask, &n_test, &pos_test);
     int rc = 0;
-    if (!train || !valid || !test)
+    if (!train || !valid)
         rc = cn_risk_fail(CN_RISK_ERR_XGBOOST, err, err_len,
                           "could not build the matrices of fold %u: %s", fold + 1,
                           XGBGetLastError());
     BoosterHandle b = NULL;
     double spw;
-    double *margin = malloc((n_test ? n_test : 1) * sizeof *margin);
-    if (rc == 0 && !margin)
-        rc = cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
     if (rc == 0)
         rc = fit(train, n_train, pos_train, valid, o, o->max_rounds, &b, &r->fold_rounds[fold],
                  &spw, err, err_len);
-    if (rc == 0)
-        rc = predict_margin(b, test, r->fold_rounds[fold], n_test, margin, err, err_len);
-    if (rc == 0) {
-        size_t t = 0;
-        for (size_t i = 0; i < d->rows; i++)
-            if (mask[i])
-                r->oof_margin[i] = margin[t++];
-        int *labels = malloc((n_test ? n_test : 1) * sizeof *labels);
-        if (!labels) {
-            rc = cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
-        } else {
-            t = 0;
-            for (size_t i = 0; i < d->rows; i++)
-                if (mask[i])
-                    labels[t++] = d->label[i];
-            r->fold_auc[fold] = cn_risk_auc(margin, labels, n_test);
-            free(labels);
-        }
-    }
-    free(margin);
     if (b)
         XGBoosterFree(b);
     if (train)
         XGDMatrixFree(train);
     if (valid)
         XGDMatrixFree(valid);
+    return rc;
+}
+
+/* Assessment pass of one outer fold: the final model's recipe (every training row of
+ * the fold, r->final_rounds rounds, scale_pos_weight of those rows) and the margins of
+ * the held-out rows (r->oof_margin) with their AUC (r->fold_auc[fold]). */
+static int assess_fold(const struct cn_risk_dataset *d, const struct cn_risk_train_options *o,
+                       unsigned fold, struct cn_risk_train_result *r, unsigned char *mask,
+                       char *err, size_t err_len)
+{
+    size_t n_train, pos_train, n_test, pos_test;
+    for (size_t i = 0; i < d->rows; i++)
+        mask[i] = r->fold_of_row[i] != fold;
+    DMatrixHandle train = make_matrix(d, mask, &n_train, &pos_train);
+    for (size_t i = 0; i < d->rows; i++)
+        mask[i] = r->fold_of_row[i] == fold;
+    DMatrixHandle test = make_matrix(d, mask, &n_test, &pos_test);
+    int rc = 0;
+    if (!train || !test)
+        rc = cn_risk_fail(CN_RISK_ERR_XGBOOST, err, err_len,
+                          "could not build the matrices of fold %u: %s", fold + 1,
+                          XGBGetLastError());
+    BoosterHandle b = NULL;
+    unsigned rounds;
+    double spw;
+    double *margin = malloc((n_test ? n_test : 1) * sizeof *margin);
+    int *labels = malloc((n_test ? n_test : 1) * sizeof *labels);
+    if (rc == 0 && (!margin || !labels))
+        rc = cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
+    if (rc == 0)
+        rc = fit(train, n_train, pos_train, NULL, o, r->final_rounds, &b, &rounds, &spw, err,
+                 err_len);
+    if (rc == 0)
+        rc = predict_margin(b, test, r->final_rounds, n_test, margin, err, err_len);
+    if (rc == 0) {
+        size_t t = 0;
+        for (size_t i = 0; i < d->rows; i++)
+            if (mask[i]) {
+                r->oof_margin[i] = margin[t];
+                labels[t++] = d->label[i];
+            }
+        r->fold_auc[fold] = cn_risk_auc(margin, labels, n_test);
+    }
+    free(margin);
+    free(labels);
+    if (b)
+        XGBoosterFree(b);
+    if (train)
+        XGDMatrixFree(train);
     if (test)
         XGDMatrixFree(test);
     return rc;
 }
 
-/* The largest probability threshold with out-of-fold sensitivity >= target. */
-static double choose_threshold(const struct cn_risk_train_result *r, const int *label,
-                               double target)
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int cn_risk_threshold_for_sensitivity(const double *positive_probability, size_t count,
+                                      double target, double z, double *threshold, double *bound)
+{
+    if (!positive_probability || count == 0 || !(target > 0.0) || target > 1.0 || !(z >= 0.0) ||
+        !threshold || !bound)
+        return CN_RISK_ERR_INVALID_ARGUMENT;
+    double *pos = malloc(count * sizeof *pos);
+    if (!pos)
+        return CN_RISK_ERR_OUT_OF_MEMORY;
+    memcpy(pos, positive_probability, count * sizeof *pos);
+    qsort(pos, count, sizeof *pos, by_double);
+    /* The Wilson lower bound grows with k, the number of positives called, so the
+     * smallest k that meets the target is found by walking up from the point estimate's
+     * minimum (z = 0 stops there); when no k below count does, every positive is called
+     * (too few positives to show the target at this z). */
+    size_t k = (size_t)ceil(target * (double)count - 1e-9);
+    if (k == 0)
+        k = 1;
+    double low = 0.0, high = 0.0;
+    for (;; k++) {
+        cn_risk_wilson(k, count, z, &low, &high);
+        if (low >= target || k >= count)
+            break;
+    }
+    /* Calling the k highest: the threshold is the k-th highest probability; positives
+     * tied with it are called too, which only raises the bound. */
+    double t = pos[count - k];
+    size_t called = 0;
+    for (size_t i = 0; i < count; i++)
+        called += pos[i] >= t;
+    cn_risk_wilson(called, count, z, &low, &high);
+    free(pos);
+    *threshold = fmin(fmax(t, THRESHOLD_MIN), 1.0 - THRESHOLD_MIN);
+    *bound = low;
+    return 0;
+}
+
+/* The threshold on the calibrated out-of-fold probabilities of the positives (train.h). */
+static int choose_threshold(struct cn_risk_train_result *r, const int *label,
+                            const struct cn_risk_train_options *o, char *err, size_t err_len)
 {
     double *pos = malloc(r->positives * sizeof *pos);
     if (!pos)
-        return NAN;
+        return cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
     size_t p = 0;
     for (size_t i = 0; i < r->rows; i++)
         if (label[i])
             pos[p++] = r->oof_probability[i];
-    for (size_t i = 1; i < p; i++) { /* insertion sort: ascending */
-        double v = pos[i];
-        size_t j = i;
-        while (j > 0 && pos[j - 1] > v) {
-            pos[j] = pos[j - 1];
-            j--;
-        }
-        pos[j] = v;
-    }
-    /* May miss floor((1 - target) * P) positives: those below the k-th smallest. */
-    size_t misses = (size_t)floor((1.0 - target) * (double)p + 1e-9);
-    double t = pos[misses < p ? misses : p - 1];
+    int rc = cn_risk_threshold_for_sensitivity(pos, p, o->target_sensitivity,
+                                               o->sensitivity_bound_z, &r->threshold,
+                                               &r->sensitivity_bound);
     free(pos);
-    return fmin(fmax(t, THRESHOLD_MIN), 1.0 - THRESHOLD_MIN);
+    if (rc != 0)
+        return cn_risk_fail(rc, err, err_len, "could not choose the threshold");
+    return 0;
 }
 
 static void figures(const struct cn_risk_dataset *d, const struct cn_risk_train_options *o,
@@ -379,14 +441,20 @@ static int by_unsigned(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int fit_final(const struct cn_risk_dataset *d, const struct cn_risk_train_options *o,
-                     struct cn_risk_train_result *r, unsigned char *mask, char *err, size_t err_len)
+/* The final round count: the median of the folds' early-stopped counts (the upper
+ * median, rounded, for an even fold count). */
+static void choose_final_rounds(struct cn_risk_train_result *r)
 {
     unsigned sorted[CN_RISK_MAX_FOLDS];
     memcpy(sorted, r->fold_rounds, r->folds * sizeof *sorted);
     qsort(sorted, r->folds, sizeof *sorted, by_unsigned);
     r->final_rounds = r->folds % 2 ? sorted[r->folds / 2]
                                    : (sorted[r->folds / 2 - 1] + sorted[r->folds / 2] + 1) / 2;
+}
+
+static int fit_final(const struct cn_risk_dataset *d, const struct cn_risk_train_options *o,
+                     struct cn_risk_train_result *r, unsigned char *mask, char *err, size_t err_len)
+{
     memset(mask, 1, d->rows);
     size_t n, pos;
     DMatrixHandle all = make_matrix(d, mask, &n, &pos);
@@ -427,10 +495,11 @@ static int check_inputs(const struct cn_risk_dataset *d, const struct cn_risk_tr
         !(o->validation_fraction > 0.0) || o->validation_fraction > 0.5 || o->max_depth == 0 ||
         !(o->eta > 0.0) || !(o->subsample > 0.0) || o->subsample > 1.0 ||
         !(o->colsample_bytree > 0.0) || o->colsample_bytree > 1.0 ||
-        !(o->min_child_weight >= 0.0) || o->bootstrap_reps == 0 || o->threads == 0)
+        !(o->min_child_weight >= 0.0) || o->bootstrap_reps == 0 || o->threads == 0 ||
+        !(o->sensitivity_bound_z >= 0.0) || !isfinite(o->sensitivity_bound_z))
         return cn_risk_fail(CN_RISK_ERR_INVALID_ARGUMENT, err, err_len,
                             "training option out of range (folds 2..%u, target sensitivity "
-                            "in (0, 1], validation fraction in (0, 0.5])",
+                            "in (0, 1], validation fraction in (0, 0.5], sensitivity bound z >= 0)",
                             CN_RISK_MAX_FOLDS);
     if (d->positives == 0)
         return cn_risk_fail(CN_RISK_ERR_DATA, err, err_len,
@@ -474,7 +543,11 @@ int cn_risk_train(const struct cn_risk_dataset *d, const struct cn_risk_train_op
         split_groups(d, NULL, o->folds, o->seed ^ STREAM_FOLDS, r->fold_of_row) != 0)
         rc = cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
     for (unsigned f = 0; rc == 0 && f < o->folds; f++)
-        rc = run_fold(d, o, f, r, mask, inner, err, err_len);
+        rc = tune_fold(d, o, f, r, mask, inner, err, err_len);
+    if (rc == 0)
+        choose_final_rounds(r);
+    for (unsigned f = 0; rc == 0 && f < o->folds; f++)
+        rc = assess_fold(d, o, f, r, mask, err, err_len);
     if (rc == 0 &&
         cn_risk_platt_fit(r->oof_margin, d->label, d->rows, &r->platt_a, &r->platt_b) != 0)
         rc = cn_risk_fail(CN_RISK_ERR_DATA, err, err_len,
@@ -482,9 +555,7 @@ int cn_risk_train(const struct cn_risk_dataset *d, const struct cn_risk_train_op
     if (rc == 0) {
         for (size_t i = 0; i < d->rows; i++)
             r->oof_probability[i] = cn_risk_platt(r->platt_a, r->platt_b, r->oof_margin[i]);
-        r->threshold = choose_threshold(r, d->label, o->target_sensitivity);
-        if (isnan(r->threshold))
-            rc = cn_risk_fail(CN_RISK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
+        rc = choose_threshold(r, d->label, o, err, err_len);
     }
     if (rc == 0) {
         figures(d, o, r);

@@ -4,12 +4,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "risk/dataset.h"
+#include "risk/model.h"
 #include "risk/train.h"
 #include "synth.h"
+
+/* Largest gap between the mean calibrated probability and the prevalence on held-out
+ * rows. */
+#define CALIBRATION_TOLERANCE 0.03
 
 static void parse_ok(const char *text, size_t len, struct cn_risk_dataset *d)
 {
@@ -44,6 +50,10 @@ static void test_train_learns_separable_structure_and_meets_the_target(void **st
     assert_true(r.auc.value > 0.97);
     assert_true(r.auc.low <= r.auc.value && r.auc.value <= r.auc.high);
     assert_true(r.sensitivity.value >= o.target_sensitivity);
+    /* Enough positives to show the target: the bound meets it, and it is the Wilson low
+     * end of the reported sensitivity. */
+    assert_true(r.sensitivity_bound >= o.target_sensitivity);
+    assert_true(fabs(r.sensitivity_bound - r.sensitivity.low) < 1e-12);
     assert_true(r.sensitivity.low <= r.sensitivity.value &&
                 r.sensitivity.value <= r.sensitivity.high);
     assert_int_equal(r.tp + r.fn, d.positives);
@@ -108,6 +118,90 @@ static void test_train_refuses_data_without_positives(void **state)
     assert_non_null(strstr(err, "no positive rows"));
     cn_risk_dataset_free(&d);
     free(csv);
+}
+
+/* Held-out figures of a trained model on an independent table: sensitivity at the
+ * model's threshold and the mean calibrated probability. */
+struct held_out {
+    double sensitivity, mean_probability, prevalence;
+};
+
+static struct held_out score_held_out(const struct cn_risk_train_result *r,
+                                      const struct cn_risk_dataset *test)
+{
+    char dir[] = "/tmp/risk-held-out-XXXXXX", path[64], err[512] = "";
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    struct cn_risk_model_meta meta = {
+        .platt_a = r->platt_a,
+        .platt_b = r->platt_b,
+        .threshold = r->threshold,
+        .target_sensitivity = 0.95,
+        .training_rows = r->rows,
+        .training_positives = r->positives,
+        .training_source = "synthetic.csv",
+        .training_date = "2026-01-01T00:00:00Z",
+    };
+    assert_int_equal(
+        cn_risk_model_save(path, &meta, r->model_json, r->model_json_len, err, sizeof err), 0);
+    struct cn_risk_model *model = NULL;
+    assert_int_equal(cn_risk_model_load(path, &model, err, sizeof err), 0);
+    unlink(path);
+    rmdir(dir);
+    size_t tp = 0, sum_label = 0;
+    double sum_p = 0.0;
+    for (size_t i = 0; i < test->rows; i++) {
+        double p;
+        assert_int_equal(cn_risk_score(model, test->x + i * CA_CLUSTER_FEATURE_COUNT,
+                                       CA_CLUSTER_FEATURE_COUNT, &p),
+                         0);
+        sum_p += p;
+        sum_label += test->label[i] != 0;
+        tp += test->label[i] && p >= r->threshold;
+    }
+    cn_risk_model_free(model);
+    return (struct held_out){
+        .sensitivity = (double)tp / (double)test->positives,
+        .mean_probability = sum_p / (double)test->rows,
+        .prevalence = (double)sum_label / (double)test->rows,
+    };
+}
+
+/* The point of the assessment boosters and of the lower bound: on rows never seen in
+ * training, the final model's threshold keeps the target sensitivity and its calibrated
+ * probabilities average to the prevalence. The point-estimate rule (z = 0) sits on the
+ * edge and is reported beside it for comparison. */
+static void test_train_threshold_holds_the_target_on_independent_data(void **state)
+{
+    (void)state;
+    size_t len_train, len_test;
+    char *csv_train = synth_csv(250, 4, 0.15, 2024, &len_train);
+    char *csv_test = synth_csv(1500, 4, 0.15, 4048, &len_test);
+    struct cn_risk_dataset d, test;
+    parse_ok(csv_train, len_train, &d);
+    parse_ok(csv_test, len_test, &test);
+    struct cn_risk_train_options o;
+    small_options(&o);
+    struct cn_risk_train_result bounded, point;
+    char err[512] = "";
+    assert_int_equal(cn_risk_train(&d, &o, &bounded, err, sizeof err), 0);
+    o.sensitivity_bound_z = 0.0;
+    assert_int_equal(cn_risk_train(&d, &o, &point, err, sizeof err), 0);
+    struct held_out hb = score_held_out(&bounded, &test), hp = score_held_out(&point, &test);
+    print_message("held out: sensitivity %.4f (point-estimate rule %.4f); mean probability "
+                  "%.4f, prevalence %.4f; out of fold %.4f, bound %.4f\n",
+                  hb.sensitivity, hp.sensitivity, hb.mean_probability, hb.prevalence,
+                  bounded.sensitivity.value, bounded.sensitivity_bound);
+    assert_true(bounded.sensitivity_bound >= o.target_sensitivity);
+    assert_true(bounded.threshold <= point.threshold);
+    assert_true(hb.sensitivity >= o.target_sensitivity);
+    assert_true(fabs(hb.mean_probability - hb.prevalence) <= CALIBRATION_TOLERANCE);
+    cn_risk_train_result_free(&bounded);
+    cn_risk_train_result_free(&point);
+    cn_risk_dataset_free(&d);
+    cn_risk_dataset_free(&test);
+    free(csv_train);
+    free(csv_test);
 }
 
 /* Replaces the first occurrence of from by to in a copy of text. */
@@ -204,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_train_learns_separable_structure_and_meets_the_target),
         cmocka_unit_test(test_train_is_deterministic_for_a_seed),
         cmocka_unit_test(test_train_refuses_data_without_positives),
+        cmocka_unit_test(test_train_threshold_holds_the_target_on_independent_data),
         cmocka_unit_test(test_dataset_rejects_missing_reordered_unknown_and_non_finite),
         cmocka_unit_test(test_dataset_reads_quoted_fields_and_groups_by_uid),
     };
