@@ -63,9 +63,8 @@ int cn_spool_sweep(const char *state_dir, size_t *removed_count, char *err, size
         struct dirent *e = readdir(dir);
         if (e == NULL) {
             if (errno != 0)
-                rc = sweep_fail(err, err_len, CN_SPOOL_EIO,
-                                "could not read directory \"%s\": %s", spool_dir,
-                                strerror(errno));
+                rc = sweep_fail(err, err_len, CN_SPOOL_EIO, "could not read directory \"%s\": %s",
+                                spool_dir, strerror(errno));
             break;
         }
         if (!has_part_suffix(e->d_name))
@@ -80,9 +79,8 @@ int cn_spool_sweep(const char *state_dir, size_t *removed_count, char *err, size
         if (unlinkat(dir_fd, e->d_name, 0) != 0) {
             if (errno == ENOENT)
                 continue;
-            rc = sweep_fail(err, err_len, CN_SPOOL_EIO,
-                            "could not remove spool file \"%s/%s\": %s", spool_dir, e->d_name,
-                            strerror(errno));
+            rc = sweep_fail(err, err_len, CN_SPOOL_EIO, "could not remove spool file \"%s/%s\": %s",
+                            spool_dir, e->d_name, strerror(errno));
             break;
         }
         removed++;

@@ -42,8 +42,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static void write_text(const char *dir, const char *name, const char *text, char *path,
-                       size_t size)
+static void write_text(const char *dir, const char *name, const char *text, char *path, size_t size)
 {
     snprintf(path, size, "%s/%s", dir, name);
     FILE *fp = fopen(path, "wb");
