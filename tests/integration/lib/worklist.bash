@@ -71,11 +71,13 @@ node_sql() {
 }
 
 # make_study DIR STUDY_UID SEED PATIENT_ID ROWS COLUMNS [VIEW...]: one phantom per view
-# ("L CC" "L MLO" "R CC" "R MLO" when none is given) in DIR, in one study.
+# ("L CC" "L MLO" "R CC" "R MLO" when none is given) in DIR, in one study, named by view
+# (LCC.dcm ...): one directory per study.
 make_study() {
   local dir=$1 study=$2 seed=$3 patient=$4 rows=$5 columns=$6
   shift 6
   [ $# -gt 0 ] || set -- "L CC" "L MLO" "R CC" "R MLO"
+  mkdir -p "$dir"
   local v side view
   for v in "$@"; do
     read -r side view <<<"$v"
