@@ -10,7 +10,8 @@
  * noise_block_mm (sampled on a grid), bilinear between block centres; blocks without
  * enough breast pixels take the median of the others. A pixel is a candidate at scale i
  * when D_i is a strict 3x3 local maximum (ties go to the first in raster order),
- * D_i / noise >= contrast_min * (sigma_i / sigma_0)^contrast_scale_exponent (parenchyma
+ * D_i / noise >= second_stage_contrast_min * (sigma_i / sigma_0)^contrast_scale_exponent
+ * (candidates below contrast_min there are left to the second stage; parenchyma
  * answers mostly at the coarse scales, calcifications at every scale), and the trace of
  * the Hessian of G(sigma_i) there is negative (a bright structure). Its shape is a blob
  * when both eigenvalues are negative and their magnitude ratio is at least
@@ -163,9 +164,10 @@ static int scan_scale(const float *inner, const float *outer, const uint8_t *mas
 {
     /* coarser scales answer more to parenchyma than to calcifications: their threshold
        rises as (sigma_i / sigma_0)^contrast_scale_exponent */
-    float cmin = (float)(params->contrast_min *
-                         pow(params->sigmas_mm[scale] / params->sigmas_mm[0],
-                             params->contrast_scale_exponent));
+    double factor = pow(params->sigmas_mm[scale] / params->sigmas_mm[0],
+                        params->contrast_scale_exponent);
+    float cmin = (float)(params->second_stage_contrast_min * factor);
+    float strong_min = (float)(params->contrast_min * factor);
     for (uint32_t y = 1; y + 1 < rows; y++) {
         size_t row = (size_t)y * columns;
         const float *min_row = b->min_nb + (size_t)(y / b->size_r) * b->nc;
@@ -183,14 +185,16 @@ static int scan_scale(const float *inner, const float *outer, const uint8_t *mas
                        d >= inner[after[k]] - outer[after[k]];
             if (!peak)
                 continue;
-            float contrast = d / noise_at(b, x, y);
+            float noise = noise_at(b, x, y);
+            float contrast = d / noise;
             if (contrast < cmin)
                 continue;
             int shape = hessian_shape(inner, rows, columns, x, y,
                                       params->blob_eigen_ratio_min);
             if (!shape)
                 continue;
-            struct ca_candidate c = {x, y, scale, contrast, (uint8_t)shape};
+            struct ca_candidate c = {x, y, scale, contrast, noise, (uint8_t)shape,
+                                     contrast >= strong_min};
             int rc = push(found, params->max_candidates, c);
             if (rc < 0)
                 return rc;

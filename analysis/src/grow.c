@@ -1,8 +1,8 @@
 /*
  * Stage 4: calcification masks by region growing.
  *
- * Candidates are taken strongest first (contrast, then scale, row, column: a total
- * order, so the result is deterministic). From the brightest pixel of the 3x3
+ * Candidates are taken strongest first (those at or above contrast_min, then contrast,
+ * scale, row, column: a total order, so the result is deterministic). From the brightest pixel of the 3x3
  * neighbourhood on the band-pass image (stage 3: finest minus widest Gaussian, so the
  * tissue under a calcification is mostly removed), the region grows over 8-connected
  * pixels above bg + grow_fraction * (peak - bg), where bg is the lower quartile of the
@@ -15,6 +15,9 @@
  * (macro), or is smaller than min_area_mm2. A ridge candidate or a region whose
  * second-moment elongation exceeds elongation_max is kept and flagged linear (vascular
  * and fine linear calcifications are both lines; the cluster stage tells them apart).
+ * A region grown from a candidate below contrast_min is kept only when the second stage
+ * scores its features at or above second_stage_threshold (every candidate at or above
+ * contrast_min has been grown by then, so its neighbour count is complete).
  * Rejected regions stay claimed until the stage ends, so weaker candidates inside them
  * are not grown again, and a region reaching one is rejected with it.
  */
@@ -37,6 +40,8 @@
 static int by_strength(const void *a, const void *b)
 {
     const struct ca_candidate *p = a, *q = b;
+    if (p->strong != q->strong)
+        return p->strong ? -1 : 1;
     if (p->contrast != q->contrast)
         return p->contrast > q->contrast ? -1 : 1;
     if (p->scale != q->scale)
@@ -219,6 +224,31 @@ static int measure(struct grower *g, size_t n, const float *norm, const double s
     return c->diameter_mm <= params->macro_diameter_mm && c->area_mm2 >= params->min_area_mm2;
 }
 
+/* Band-pass excess over bg summed over the region. */
+static double region_excess(const struct grower *g, size_t n, float bg)
+{
+    double sum = 0.0;
+    for (size_t k = 0; k < n; k++)
+        sum += g->fine[g->region[k]] - bg;
+    return sum;
+}
+
+/* Calcifications at or above contrast_min within radius_mm of c. */
+static uint32_t strong_neighbours(const struct ca_result *out, const struct ca_calcification *c,
+                                  const double sp[2], double radius_mm)
+{
+    uint32_t count = 0;
+    double r2 = radius_mm * radius_mm;
+    for (size_t i = 0; i < out->calcification_count; i++) {
+        const struct ca_calcification *o = &out->calcifications[i];
+        if (!isinf(o->second_stage_score))
+            continue;
+        double dx = (o->x_px - c->x_px) * sp[1], dy = (o->y_px - c->y_px) * sp[0];
+        count += dx * dx + dy * dy <= r2;
+    }
+    return count;
+}
+
 int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t full_columns,
             const double spacing_mm[2], const struct ca_params *params,
             struct ca_candidates *found, uint32_t *labels, struct ca_result *out)
@@ -314,10 +344,26 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
             rc = claim_rejected(&g, n);
             continue;
         }
-        c.id = (uint32_t)out->calcification_count + 1;
         c.scale_mm = sigma;
         c.contrast = cand->contrast;
         c.linear = cand->shape == CA_SHAPE_RIDGE || c.elongation > params->elongation_max;
+        c.peak_snr = (best - bg) / found->noise_sigma;
+        c.excess_snr = region_excess(&g, n, bg) / found->noise_sigma;
+        c.second_stage_score = INFINITY;
+        if (!cand->strong) {
+            c.strong_neighbours =
+                strong_neighbours(out, &c, spacing_mm, params->second_stage_radius_mm);
+            struct ca_second_stage_features f = {
+                c.contrast,   cand->scale,  c.linear,
+                c.area_mm2,   c.elongation, c.excess_snr,
+                c.peak_snr,   c.strong_neighbours};
+            c.second_stage_score = ca_second_stage_score(&f);
+            if (c.second_stage_score < params->second_stage_threshold) {
+                rc = claim_rejected(&g, n);
+                continue;
+            }
+        }
+        c.id = (uint32_t)out->calcification_count + 1;
         for (size_t i = 0; i < n; i++)
             *label_at(&g, g.region[i] % crop.width, g.region[i] / crop.width) = c.id;
         rc = append(out, &capacity, &c);

@@ -43,8 +43,10 @@ int ca_breast_mask(const float *img, const uint8_t *valid, uint32_t rows,
 struct ca_candidate {
     uint32_t x, y;
     uint32_t scale;
-    float contrast;
-    uint8_t shape; /* CA_SHAPE_BLOB or CA_SHAPE_RIDGE */
+    float contrast; /* DoG peak / noise */
+    float noise;    /* the local noise estimate of the DoG at this scale */
+    uint8_t shape;  /* CA_SHAPE_BLOB or CA_SHAPE_RIDGE */
+    uint8_t strong; /* at or above contrast_min (scaled): kept without the second stage */
 };
 
 struct ca_candidates {
@@ -78,6 +80,22 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
 /* Stage 5: clusters of out->calcifications (labels full image). */
 int ca_make_clusters(const uint32_t *labels, const double spacing_mm[2],
                      const struct ca_params *params, struct ca_result *out);
+
+/* The region features the second stage scores (ca_second_stage_score). */
+struct ca_second_stage_features {
+    double contrast;           /* candidate DoG contrast, noise units */
+    uint32_t scale;            /* index of the detection scale */
+    int linear;                /* flagged linear (ridge at detection or elongated) */
+    double area_mm2;           /* region area */
+    double elongation;         /* >= 1; a one-pixel line counts as its length */
+    double excess_snr;         /* summed band-pass excess / noise */
+    double peak_snr;           /* band-pass peak excess / noise */
+    uint32_t strong_neighbours; /* calcifications >= contrast_min within the radius */
+};
+
+/* Log odds that the region is a calcification: a logistic model fitted by
+ * tools/fit-second-stage on the tuning phantoms (seeds 1-20). Pure; any thread. */
+double ca_second_stage_score(const struct ca_second_stage_features *f);
 
 /* Selection of the k-th smallest of v[0..n-1] (reorders v); n > 0, k < n. */
 float ca_select(float *v, size_t n, size_t k);

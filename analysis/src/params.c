@@ -43,6 +43,9 @@ void ca_params_default(struct ca_params *p)
     p->birads_min_count = 3;
     p->suspicious_min_count = 6;
     p->suspicious_linear_fraction_max = 0.75;
+    p->second_stage_contrast_min = 3.0;
+    p->second_stage_threshold = -0.5;
+    p->second_stage_radius_mm = 5.0;
 }
 
 static int positive(double v)
@@ -79,6 +82,11 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !(p->suspicious_linear_fraction_max >= 0.0) ||
         !(p->suspicious_linear_fraction_max <= 1.0))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid cluster parameters");
+    if (!positive(p->second_stage_contrast_min) ||
+        !(p->second_stage_contrast_min <= p->contrast_min) ||
+        isnan(p->second_stage_threshold) || !positive(p->second_stage_radius_mm) ||
+        !isfinite(p->second_stage_radius_mm))
+        return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid second stage parameters");
     return 0;
 }
 

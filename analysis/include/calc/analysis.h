@@ -122,6 +122,15 @@ struct ca_params {
     double suspicious_linear_fraction_max; /* 0.75: a cluster with a larger fraction
                                               of linear members is vascular, never
                                               suspicious */
+
+    /* second stage (DESIGN.md 7.4): a candidate weaker than contrast_min but at least
+       second_stage_contrast_min (scaled per scale like contrast_min) is grown and kept
+       when the logistic score of its region's features (analysis/src/second_stage.c) is
+       at least second_stage_threshold */
+    double second_stage_contrast_min;  /* 3.0; equal to contrast_min: no second stage */
+    double second_stage_threshold;     /* -0.5: logistic score (log odds) to keep */
+    double second_stage_radius_mm;     /* 5.0: radius within which the calcifications at
+                                          or above contrast_min count as neighbours */
 };
 
 /* Fills *params with the documented defaults. */
@@ -144,6 +153,15 @@ struct ca_calcification {
     int32_t cluster;       /* index into ca_result.clusters, or -1 */
     int linear;            /* nonzero: line-like (a ridge in the Hessian at detection or
                               elongation above elongation_max): vascular or linear */
+    double peak_snr;       /* band-pass peak above the region's background, in units of
+                              the local noise of its detection scale */
+    double excess_snr;     /* band-pass excess over the background summed over the
+                              region, in the same noise units (an integrated signal) */
+    uint32_t strong_neighbours; /* calcifications at or above contrast_min within
+                                   second_stage_radius_mm, itself excluded (set for
+                                   second-stage detections only, else 0) */
+    double second_stage_score;  /* log odds of the second stage; INFINITY for a
+                                   candidate at or above contrast_min */
 };
 
 /* One cluster: a set of calcifications for which the Tong rule, the BI-RADS rule or both
