@@ -164,8 +164,7 @@ static int on_train_option(int code, const char *arg, void *user)
         o->train.sensitivity_bound_z = strtod(arg, &end);
         if (errno != 0 || *end != '\0' || !(o->train.sensitivity_bound_z >= 0.0) ||
             !isfinite(o->train.sensitivity_bound_z)) {
-            fprintf(stderr, "calcnode train: invalid --sensitivity-bound-z \"%s\" (Z >= 0)\n",
-                    arg);
+            fprintf(stderr, "calcnode train: invalid --sensitivity-bound-z \"%s\" (Z >= 0)\n", arg);
             return -1;
         }
         return 0;
@@ -227,8 +226,7 @@ static json_t *training_report(const struct train_options *o, const struct cn_ri
         "target_sensitivity", t->target_sensitivity, "cross_validation", "method",
         "group k-fold by sop_instance_uid; round count by early stopping in each fold "
         "(median); out-of-fold predictions of boosters made as the final one",
-        "auc_interval",
-        "stratified percentile bootstrap", "proportion_interval", "wilson", "auc",
+        "auc_interval", "stratified percentile bootstrap", "proportion_interval", "wilson", "auc",
         estimate_json(&r->auc), "mean_fold_auc", number(r->mean_fold_auc), "sensitivity",
         estimate_json(&r->sensitivity), "specificity", estimate_json(&r->specificity), "ppv",
         estimate_json(&r->ppv), "bootstrap_reps", json_integer((json_int_t)t->bootstrap_reps),

@@ -402,9 +402,9 @@ static int choose_threshold(struct cn_risk_train_result *r, const int *label,
     for (size_t i = 0; i < r->rows; i++)
         if (label[i])
             pos[p++] = r->oof_probability[i];
-    int rc = cn_risk_threshold_for_sensitivity(pos, p, o->target_sensitivity,
-                                               o->sensitivity_bound_z, &r->threshold,
-                                               &r->sensitivity_bound);
+    int rc =
+        cn_risk_threshold_for_sensitivity(pos, p, o->target_sensitivity, o->sensitivity_bound_z,
+                                          &r->threshold, &r->sensitivity_bound);
     free(pos);
     if (rc != 0)
         return cn_risk_fail(rc, err, err_len, "could not choose the threshold");

@@ -85,9 +85,10 @@ struct cn_risk_train_result {
     double mean_fold_auc;
     double platt_a, platt_b;
     double threshold;
-    double sensitivity_bound; /* Wilson lower bound (sensitivity_bound_z) of the out-of-fold
-                               * sensitivity at the threshold; below target_sensitivity only
-                               * when too few positives can show it (every positive called) */
+    /* Wilson lower bound (sensitivity_bound_z) of the out-of-fold sensitivity at the
+     * threshold; below target_sensitivity only when too few positives can show it (then
+     * every positive is called). */
+    double sensitivity_bound;
     size_t tp, fp, tn, fn;               /* out of fold, at the threshold */
     struct cn_risk_estimate auc;         /* pooled out-of-fold, bootstrap interval */
     struct cn_risk_estimate sensitivity; /* Wilson intervals */
