@@ -1,7 +1,8 @@
 /*
  * ca_analyze on synthetic images with known answers: a noisy breast with Gaussian blobs
  * of 0.2-0.6 mm at known places, a vessel-like line, short line segments (vascular
- * calcifications), a 3 mm disc; determinism; bad input.
+ * calcifications), a 3 mm disc; faint blobs for the second stage; determinism; bad
+ * input.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -321,6 +322,75 @@ static void test_analyze_is_deterministic(void **state)
     free(v);
 }
 
+/* A blob this faint on the test canvas answers at 4-5.5 noise units: below contrast_min,
+ * above second_stage_contrast_min. */
+#define FAINT_AMPLITUDE 0.022
+/* Below the scores of a faint blob beside the group of six (about -4.4), far above the
+ * same blob alone (about -10.7). */
+#define TEST_SECOND_STAGE_THRESHOLD (-6.0)
+
+static const struct ca_calcification *found_near(const struct ca_result *r, double x_mm,
+                                                 double y_mm)
+{
+    for (size_t i = 0; i < r->calcification_count; i++)
+        if (distance_mm(&r->calcifications[i], x_mm, y_mm) < 0.3)
+            return &r->calcifications[i];
+    return NULL;
+}
+
+static void test_analyze_second_stage_keeps_a_faint_blob_beside_a_cluster_not_alone(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    for (size_t b = 0; b < 6; b++) /* the group of six */
+        add_blob(v, blobs[b], BLOB_AMPLITUDE);
+    const struct blob beside = {16.2, 27.4, 0.3}, alone = {30.0, 40.0, 0.3};
+    add_blob(v, beside, FAINT_AMPLITUDE);
+    add_blob(v, alone, FAINT_AMPLITUDE);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_params p;
+    ca_params_default(&p);
+    p.second_stage_threshold = TEST_SECOND_STAGE_THRESHOLD;
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    const struct ca_calcification *c = found_near(&r, beside.x_mm, beside.y_mm);
+    assert_non_null(c);
+    assert_true(c->contrast < p.contrast_min);
+    assert_true(isfinite(c->second_stage_score));
+    assert_true(c->second_stage_score >= p.second_stage_threshold);
+    assert_int_equal(c->strong_neighbours, 6);
+    assert_null(found_near(&r, alone.x_mm, alone.y_mm));
+    for (size_t i = 0; i < r.calcification_count; i++) {
+        const struct ca_calcification *k = &r.calcifications[i];
+        /* strong ones carry no second-stage score, weak ones a score above threshold */
+        assert_true(isinf(k->second_stage_score) ? k->strong_neighbours == 0
+                                                 : k->second_stage_score >= p.second_stage_threshold);
+    }
+    ca_result_free(&r);
+
+    /* every region scored: the lone blob is grown too, with a score below threshold */
+    p.second_stage_threshold = -INFINITY;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    c = found_near(&r, alone.x_mm, alone.y_mm);
+    assert_non_null(c);
+    assert_int_equal(c->strong_neighbours, 0);
+    assert_true(c->second_stage_score < TEST_SECOND_STAGE_THRESHOLD);
+    ca_result_free(&r);
+
+    /* no second stage: neither faint blob */
+    ca_params_default(&p);
+    p.second_stage_contrast_min = p.contrast_min;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    assert_null(found_near(&r, beside.x_mm, beside.y_mm));
+    assert_null(found_near(&r, alone.x_mm, alone.y_mm));
+    for (size_t i = 0; i < r.calcification_count; i++)
+        assert_true(isinf(r.calcifications[i].second_stage_score));
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
 static void test_analyze_reports_bad_input_with_error_codes(void **state)
 {
     (void)state;
@@ -372,6 +442,15 @@ static void test_analyze_reports_bad_input_with_error_codes(void **state)
     ca_params_default(&p);
     p.sigmas_mm[2] = p.sigmas_mm[1];
     assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
+    ca_params_default(&p);
+    p.second_stage_contrast_min = p.contrast_min + 1.0; /* above the strong threshold */
+    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
+    ca_params_default(&p);
+    p.second_stage_threshold = NAN;
+    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
+    ca_params_default(&p);
+    p.second_stage_radius_mm = 0.0;
+    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
     assert_string_equal(ca_strerror(CA_ERR_NO_BREAST), "no breast found");
     assert_string_equal(ca_strerror(12345), "unknown error");
     free(px);
@@ -409,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_analyze_keeps_short_segments_as_linear_calcifications),
         cmocka_unit_test(test_analyze_chain_of_segments_is_no_suspicious_cluster),
         cmocka_unit_test(test_analyze_rejects_a_3_mm_disc_as_macro),
+        cmocka_unit_test(test_analyze_second_stage_keeps_a_faint_blob_beside_a_cluster_not_alone),
         cmocka_unit_test(test_analyze_is_deterministic),
         cmocka_unit_test(test_analyze_reports_bad_input_with_error_codes),
         cmocka_unit_test(test_analyze_inverts_monochrome1_to_the_same_findings),
