@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -14,6 +15,7 @@
 #include "db/catalogue.h"
 #include "dcm/dcm.h"
 #include "serve/server.h"
+#include "store/spool.h"
 #include "send/sender.h"
 #include "work/completion.h"
 #include "work/worker.h"
@@ -34,7 +36,9 @@ static const char serve_usage[] =
     "      --state-dir DIR     storage, spool and embedded database (default ./var)\n"
     "      --database-url URL  PostgreSQL to use instead of the embedded cluster\n"
     "      --peer AE=HOST:PORT where results for calling AE title AE go (repeatable)\n"
-    "      --workers N         analysis worker threads (default: one per core)\n"
+    "      --workers N|none    analysis worker threads (default: one per core;\n"
+    "                          none: receive only)\n"
+    "      --worker-lease S    seconds before a silent worker's job is taken over\n"
     "      --artim-timeout S   seconds a silent peer is waited for (default 30)\n"
     "      --max-pdu-length N  largest PDU we accept (default 262144)\n"
     "      --quiet-period S    seconds without an instance after which a study is\n"
@@ -179,6 +183,16 @@ int cn_cmd_serve(int argc, char **argv)
         cn_log_error("%s", err);
         return 1;
     }
+    /* Spool names left by a crash between linking an object under store/ and removing its
+     * spool name (store/spool.h): harmless, removed before anything is received. */
+    size_t swept = 0;
+    if (cn_spool_sweep(conf.state_dir, &swept, err, sizeof err) != 0)
+        cn_log_error("%s", err);
+    else if (swept)
+        cn_log_info("removed %zu spool names of objects already stored", swept);
+    /* Every object being made durable holds a libuv pool thread during its fsyncs: size
+     * the pool for parallel associations (a user's own setting wins). */
+    setenv("UV_THREADPOOL_SIZE", "16", 0);
     struct cn_risk_model *model = NULL;
     if (cn_app_load_model(&conf, &model, err, sizeof err) != 0) {
         cn_log_error("%s", err);
@@ -266,9 +280,13 @@ int cn_cmd_serve(int argc, char **argv)
         .job_done_user = &st,
         .model = model,
         .no_gsps = !conf.write_gsps,
+        .lease_s = conf.worker_lease_s,
     };
     struct cn_worker_pool *workers = NULL;
-    if (cn_worker_pool_start(&pool_config, &workers, err, sizeof err) != 0)
+    if (conf.workers < 0)
+        cn_log_info("no analysis workers here (workers = none): studies wait for a "
+                    "calcnode worker");
+    else if (cn_worker_pool_start(&pool_config, &workers, err, sizeof err) != 0)
         cn_log_error("analysis workers not started: %s", err);
     cn_log_info("calcnode %s ready: AE %s on %s:%u, state in %s", CALCNODE_VERSION,
                 conf.ae_title, conf.listen_host, (unsigned)conf.port, conf.state_dir);

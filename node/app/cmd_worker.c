@@ -53,7 +53,14 @@ int cn_cmd_worker(int argc, char **argv)
         .count = conf.workers,
         .model = model,
         .no_gsps = !conf.write_gsps,
+        .lease_s = conf.worker_lease_s,
     };
+    if (conf.workers < 0) {
+        cn_log_error("workers = none leaves nothing for calcnode worker to run");
+        cn_app_db_close(&db);
+        cn_risk_model_free(model);
+        return 2;
+    }
     struct cn_worker_pool *pool;
     if (cn_worker_pool_start(&pool_config, &pool, err, sizeof err) != 0) {
         cn_log_error("%s", err);

@@ -17,6 +17,7 @@
 #define MAX_MAX_PDU_LENGTH (4u * 1024u * 1024u)
 #define DEFAULT_MAX_ASSOCIATIONS 64u
 #define DEFAULT_QUIET_PERIOD_MS 5000u
+#define DEFAULT_WORKER_LEASE_S 120u
 #define MAX_QUIET_PERIOD_S 86400u
 
 void cn_conf_defaults(struct cn_conf *conf)
@@ -34,6 +35,7 @@ void cn_conf_defaults(struct cn_conf *conf)
     conf->max_associations = DEFAULT_MAX_ASSOCIATIONS;
     conf->quiet_period_ms = DEFAULT_QUIET_PERIOD_MS;
     conf->write_gsps = 1;
+    conf->worker_lease_s = DEFAULT_WORKER_LEASE_S;
     conf->log_level = 2;
     conf->duplicate_policy = CN_DUPLICATE_KEEP_FIRST;
 }
@@ -120,9 +122,17 @@ static int set_node_key(struct cn_conf *conf, const char *key, const char *value
     } else if (strcmp(key, "model") == 0) {
         return copy_value(conf->model_path, sizeof conf->model_path, value);
     } else if (strcmp(key, "workers") == 0) {
+        if (strcmp(value, "none") == 0) {
+            conf->workers = -1;
+            return 0;
+        }
         if (parse_uint(value, 0, 256, &n) != 0)
             return -1;
         conf->workers = (int)n;
+    } else if (strcmp(key, "worker_lease_s") == 0) {
+        if (parse_uint(value, 5, 86400, &n) != 0)
+            return -1;
+        conf->worker_lease_s = (uint32_t)n;
     } else if (strcmp(key, "artim_timeout_s") == 0) {
         if (parse_uint(value, 1, 3600, &n) != 0)
             return -1;

@@ -3,7 +3,7 @@
  * File layout (see conf/calcnode.conf, annotated):
  *   [node]        port, listen_host, ae_title, state_dir, database_url, sql_dir, workers,
  *                 artim_timeout_s, max_pdu_length, max_associations, quiet_period_s,
- *                 log_level, duplicate_policy, model, gsps
+ *                 log_level, duplicate_policy, model, gsps, worker_lease_s
  *   [peer AE]     host, port, quiet_period_s: where results for studies sent by calling
  *                 AE title AE go, and how long such a study may stay silent
  *
@@ -44,7 +44,8 @@ struct cn_conf {
     char sql_dir[CN_CONF_PATH_SIZE];
     char model_path[CN_CONF_PATH_SIZE];  /* risk model file; "none": no scores */
     int write_gsps;                      /* a GSPS per analysed image beside the SRs */
-    int workers;                         /* 0: the number of cores */
+    int workers;                         /* 0: the number of cores; -1: none (receive only) */
+    uint32_t worker_lease_s;             /* how long a job stays with a silent worker */
     uint32_t artim_timeout_ms;
     uint32_t max_pdu_length;
     uint32_t max_associations;

@@ -21,6 +21,7 @@ static const struct option shared_options[] = {
     {"sql-dir", required_argument, NULL, CN_OPT_SQL_DIR},
     {"quiet-period", required_argument, NULL, CN_OPT_QUIET_PERIOD},
     {"model", required_argument, NULL, CN_OPT_MODEL},
+    {"worker-lease", required_argument, NULL, CN_OPT_WORKER_LEASE},
     {"help", no_argument, NULL, CN_OPT_HELP},
 };
 
@@ -100,6 +101,7 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
         case CN_OPT_SQL_DIR: rc = apply_override(conf, "sql_dir", optarg); break;
         case CN_OPT_QUIET_PERIOD: rc = apply_override(conf, "quiet_period_s", optarg); break;
         case CN_OPT_MODEL: rc = apply_override(conf, "model", optarg); break;
+        case CN_OPT_WORKER_LEASE: rc = apply_override(conf, "worker_lease_s", optarg); break;
         case CN_OPT_PEER:
             if (cn_conf_add_peer_spec(conf, optarg, err, sizeof err) != 0) {
                 fprintf(stderr, "calcnode: %s\n", err);

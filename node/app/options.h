@@ -26,6 +26,7 @@ enum cn_option {
     CN_OPT_HELP,
     CN_OPT_QUIET_PERIOD,
     CN_OPT_MODEL,
+    CN_OPT_WORKER_LEASE,
     CN_OPT_FIRST_COMMAND_SPECIFIC = 1100,
 };
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -174,6 +175,40 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Jobs left running by a worker of this host whose process is gone (a crash or kill -9
+ * of the node) need not wait for their lease: they are made due again at once. Workers
+ * of other hosts, or of live processes, are left to their leases. */
+static void reclaim_local_orphans(const char *conninfo, const char *host)
+{
+    char err[CN_DB_ERR_SIZE];
+    PGconn *conn = cn_db_connect_blocking(conninfo, err, sizeof err);
+    if (!conn)
+        return;
+    char pattern[96];
+    snprintf(pattern, sizeof pattern, "%s:%%", host);
+    const char *params[] = {pattern};
+    PGresult *res = PQexecParams(conn, "SELECT id, worker FROM jobs WHERE state = 'running' "
+                                       "AND worker LIKE $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    for (int i = 0; PQresultStatus(res) == PGRES_TUPLES_OK && i < PQntuples(res); i++) {
+        const char *worker = PQgetvalue(res, i, 1);
+        const char *pid_text = worker + strlen(host) + 1;
+        long pid = strtol(pid_text, NULL, 10);
+        if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+            const char *jparams[] = {PQgetvalue(res, i, 0), worker};
+            PGresult *upd = PQexecParams(conn,
+                                         "UPDATE jobs SET lease_until = now() WHERE id = "
+                                         "$1::bigint AND worker = $2 AND state = 'running'",
+                                         2, NULL, jparams, NULL, NULL, 0);
+            PQclear(upd);
+            cn_log_info("job %s was left by %s, which is gone: taken over now",
+                        PQgetvalue(res, i, 0), worker);
+        }
+    }
+    PQclear(res);
+    PQfinish(conn);
+}
+
 int cn_worker_pool_start(const struct cn_worker_pool_config *config,
                          struct cn_worker_pool **out, char *err, size_t err_len)
 {
@@ -204,6 +239,7 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
     }
     char host[64] = "?";
     gethostname(host, sizeof host);
+    reclaim_local_orphans(pool->conninfo, host);
     for (int i = 0; i < pool->count; i++) {
         struct worker *w = &pool->workers[i];
         w->pool = pool;
