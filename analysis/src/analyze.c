@@ -209,10 +209,14 @@ int ca_make_clusters(const uint32_t *labels, const double sp[2],
         struct ca_cluster *cl = &out->clusters[c];
         cl->x_px /= cl->count;
         cl->y_px /= cl->count;
-        uint32_t linear = 0;
-        for (uint32_t k = 0; k < cl->count; k++)
-            linear += out->calcifications[cl->members[k]].linear != 0;
+        uint32_t linear = 0, strong = 0;
+        for (uint32_t k = 0; k < cl->count; k++) {
+            const struct ca_calcification *m = &out->calcifications[cl->members[k]];
+            linear += m->linear != 0;
+            strong += isinf(m->second_stage_score);
+        }
         cl->suspicious = (cl->rule_tong || cl->count >= p->suspicious_min_count) &&
+                         strong >= p->suspicious_strong_min &&
                          linear <= p->suspicious_linear_fraction_max * cl->count;
     }
 done:

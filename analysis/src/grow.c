@@ -322,15 +322,20 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
         size_t n = 0;
         float wide = ring_background(&g, sx, sy, g.hr - 1, g.hc - 1);
         const double fractions[2] = {params->grow_fraction, params->grow_fraction_max};
+        /* a level this far above bg at least: a faint peak on textured tissue grows only
+           over its significant pixels, not over the tissue around it */
+        float floor_level = bg + (float)(params->grow_snr_min * found->noise_sigma);
         for (uint32_t t = 0; t < 2; t++) {
             float f = (float)fractions[t];
             /* visit stamps start at 1 so a zeroed stamp is never "visited" */
             uint32_t stamp = 4 * (uint32_t)k + 2 * t + 1;
             touched = 0;
             if (wide < bg)
-                n = flood(&g, sx, sy, wide + f * (best - wide), stamp, &touched);
+                n = flood(&g, sx, sy, fmaxf(wide + f * (best - wide), floor_level), stamp,
+                          &touched);
             if (!touched)
-                n = flood(&g, sx, sy, bg + f * (best - bg), stamp + 1, &touched);
+                n = flood(&g, sx, sy, fmaxf(bg + f * (best - bg), floor_level), stamp + 1,
+                          &touched);
             if (!touched)
                 break;
         }

@@ -33,6 +33,7 @@ void ca_params_default(struct ca_params *p)
     p->max_candidates = 200000;
     p->grow_fraction = 0.5;
     p->grow_fraction_max = 0.75;
+    p->grow_snr_min = 15.0;
     p->background_scales = 3.0;
     p->macro_diameter_mm = 2.5;
     p->min_area_mm2 = 0.01;
@@ -43,8 +44,9 @@ void ca_params_default(struct ca_params *p)
     p->birads_min_count = 3;
     p->suspicious_min_count = 6;
     p->suspicious_linear_fraction_max = 0.75;
+    p->suspicious_strong_min = 5;
     p->second_stage_contrast_min = 3.0;
-    p->second_stage_threshold = -0.5;
+    p->second_stage_threshold = -2.0;
     p->second_stage_radius_mm = 5.0;
 }
 
@@ -74,6 +76,7 @@ int ca_params_check(const struct ca_params *p, char *msg)
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid candidate parameters");
     if (!(p->grow_fraction > 0.0) || !(p->grow_fraction < 1.0) ||
         !(p->grow_fraction_max >= p->grow_fraction) || !(p->grow_fraction_max < 1.0) ||
+        !(p->grow_snr_min >= 0.0) || !isfinite(p->grow_snr_min) ||
         !positive(p->background_scales) || !positive(p->macro_diameter_mm) ||
         !(p->min_area_mm2 >= 0.0) || !(p->elongation_max >= 1.0))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid region growing parameters");

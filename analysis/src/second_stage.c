@@ -18,9 +18,9 @@ enum { F_LOG_CONTRAST, F_SCALE, F_LINEAR, F_LOG_AREA, F_LOG_ELONGATION, F_LOG_EX
        F_LOG_PEAK, F_LOG1P_NEIGHBOURS, F_COUNT };
 
 /* tools/fit-second-stage output: intercept, then one weight per feature above. */
-static const double intercept = -21.6928;
-static const double weights[F_COUNT] = {2.0596, -3.4041, 1.0838, -0.6410,
-                                               -0.5050, 0.0230, 4.0530, 3.2702};
+static const double intercept = -18.1078;
+static const double weights[F_COUNT] = {3.3120, -3.1969, 0.3984, 0.0181,
+                                               0.3135, -0.0116, 2.6001, 3.2899};
 
 static double safe_log(double v)
 {

@@ -325,8 +325,8 @@ static void test_analyze_is_deterministic(void **state)
 /* A blob this faint on the test canvas answers at 4-5.5 noise units: below contrast_min,
  * above second_stage_contrast_min. */
 #define FAINT_AMPLITUDE 0.022
-/* Below the scores of a faint blob beside the group of six (about -4.4), far above the
- * same blob alone (about -10.7). */
+/* Below the score of a faint blob beside the group of six (its six strong neighbours
+ * weigh most), above that of the same blob alone. */
 #define TEST_SECOND_STAGE_THRESHOLD (-6.0)
 
 static const struct ca_calcification *found_near(const struct ca_result *r, double x_mm,

@@ -106,6 +106,8 @@ struct ca_params {
     double grow_fraction;        /* 0.5: grow over pixels above bg + fraction*(peak-bg) */
     double grow_fraction_max;    /* 0.75: second try for a region that is too large at
                                     grow_fraction (a calcification on a vessel) */
+    double grow_snr_min;         /* 15: the growing level is at least bg + grow_snr_min *
+                                    the image's finest-scale noise (ca_result.noise_sigma) */
     double background_scales;    /* 3.0: background ring radius in units of the scale */
     double macro_diameter_mm;    /* 2.5: larger objects are macro and rejected (vascular
                                     and rim calcifications reach 2 mm) */
@@ -122,13 +124,16 @@ struct ca_params {
     double suspicious_linear_fraction_max; /* 0.75: a cluster with a larger fraction
                                               of linear members is vascular, never
                                               suspicious */
+    uint32_t suspicious_strong_min;        /* 5: members at or above contrast_min (not
+                                              second-stage detections) a suspicious
+                                              cluster needs */
 
     /* second stage (DESIGN.md 7.4): a candidate weaker than contrast_min but at least
        second_stage_contrast_min (scaled per scale like contrast_min) is grown and kept
        when the logistic score of its region's features (analysis/src/second_stage.c) is
        at least second_stage_threshold */
     double second_stage_contrast_min;  /* 3.0; equal to contrast_min: no second stage */
-    double second_stage_threshold;     /* -0.5: logistic score (log odds) to keep */
+    double second_stage_threshold;     /* -2.0: logistic score (log odds) to keep */
     double second_stage_radius_mm;     /* 5.0: radius within which the calcifications at
                                           or above contrast_min count as neighbours */
 };
