@@ -125,6 +125,26 @@ static int claim(struct worker *w, PGconn *conn, struct cn_job *job)
     return found;
 }
 
+/* How long to sleep: until the earliest waiting job is due (a settling study, a retry),
+ * at most CN_WORKER_IDLE_POLL_MS; notifications cut it short. */
+static int ms_until_next_due(PGconn *conn)
+{
+    PGresult *res = PQexec(conn, "SELECT ceil(extract(epoch FROM min(next_attempt_at) - now()) "
+                                 "* 1000)::bigint FROM jobs WHERE state IN ('queued', 'failed')");
+    int ms = CN_WORKER_IDLE_POLL_MS;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+        !PQgetisnull(res, 0, 0)) {
+        long long due = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        if (due < CN_WORKER_MIN_SLEEP_MS)
+            due = CN_WORKER_MIN_SLEEP_MS; /* due but not claimable (another run of the
+                                             study is running): look again soon, no spin */
+        if (due < ms)
+            ms = (int)due;
+    }
+    PQclear(res);
+    return ms;
+}
+
 static void heartbeat(struct worker *w, PGconn *conn)
 {
     const char *params[] = {w->id};
@@ -168,7 +188,7 @@ static void *worker_main(void *arg)
             continue; /* look for the next one at once */
         }
         heartbeat(w, conn);
-        wait_for_work(w, conn, CN_WORKER_IDLE_POLL_MS);
+        wait_for_work(w, conn, ms_until_next_due(conn));
     }
     if (conn)
         PQfinish(conn);

@@ -38,6 +38,8 @@ struct cn_worker_pool_config {
 /* How long an idle worker sleeps before looking again without a notification: bounds
  * the time to take over the job of a crashed worker and to retry a failed job. */
 #define CN_WORKER_IDLE_POLL_MS 2000
+/* The shortest sleep of an idle worker. */
+#define CN_WORKER_MIN_SLEEP_MS 100
 
 /* Starts the workers. Returns 0 and *out, or -1 with err filled. */
 int cn_worker_pool_start(const struct cn_worker_pool_config *config,
