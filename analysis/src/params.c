@@ -31,7 +31,7 @@ void ca_params_default(struct ca_params *p)
     p->contrast_scale_exponent = 0.6;
     p->blob_eigen_ratio_min = 0.25;
     p->max_candidates = 200000;
-    p->grow_fraction = 0.5;
+    p->grow_fraction = 0.25;
     p->grow_fraction_max = 0.75;
     p->grow_snr_min = 15.0;
     p->background_scales = 3.0;

@@ -103,7 +103,7 @@ struct ca_params {
     uint32_t max_candidates;           /* 200000: named cap on candidates per image */
 
     /* calcification masks */
-    double grow_fraction;        /* 0.5: grow over pixels above bg + fraction*(peak-bg) */
+    double grow_fraction;        /* 0.25: grow over pixels above bg + fraction*(peak-bg) */
     double grow_fraction_max;    /* 0.75: second try for a region that is too large at
                                     grow_fraction (a calcification on a vessel) */
     double grow_snr_min;         /* 15: the growing level is at least bg + grow_snr_min *
