@@ -391,6 +391,35 @@ static void test_analyze_second_stage_keeps_a_faint_blob_beside_a_cluster_not_al
     free(v);
 }
 
+static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    for (size_t b = 0; b < 6; b++) /* the group of six, its last two faint */
+        add_blob(v, blobs[b], b < 4 ? BLOB_AMPLITUDE : FAINT_AMPLITUDE);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_params p;
+    ca_params_default(&p);
+    p.second_stage_threshold = TEST_SECOND_STAGE_THRESHOLD;
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    for (size_t b = 0; b < 6; b++)
+        assert_non_null(found_near(&r, blobs[b].x_mm, blobs[b].y_mm));
+    assert_int_equal(r.cluster_count, 1);
+    assert_true(r.clusters[0].count >= 6);
+    assert_true(r.clusters[0].rule_tong);
+    assert_false(r.clusters[0].suspicious); /* 4 strong members < suspicious_strong_min */
+    ca_result_free(&r);
+    p.suspicious_strong_min = 4;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    assert_int_equal(r.cluster_count, 1);
+    assert_true(r.clusters[0].suspicious);
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
 static void test_analyze_reports_bad_input_with_error_codes(void **state)
 {
     (void)state;
@@ -489,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_analyze_chain_of_segments_is_no_suspicious_cluster),
         cmocka_unit_test(test_analyze_rejects_a_3_mm_disc_as_macro),
         cmocka_unit_test(test_analyze_second_stage_keeps_a_faint_blob_beside_a_cluster_not_alone),
+        cmocka_unit_test(test_analyze_cluster_of_second_stage_members_needs_strong_ones),
         cmocka_unit_test(test_analyze_is_deterministic),
         cmocka_unit_test(test_analyze_reports_bad_input_with_error_codes),
         cmocka_unit_test(test_analyze_inverts_monochrome1_to_the_same_findings),
