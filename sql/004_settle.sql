@@ -1,4 +1,5 @@
 -- A study being received is analysed once its arrivals settle, and one run at a time.
+-- calcnode_note_instance answers 'joined' when the image joins a run already waiting.
 --
 -- With all four views present a study is queued at once, but due only after a short
 -- settle time (calcnode_settle_interval) that every further arrival pushes back: the
@@ -49,7 +50,7 @@ BEGIN
                     updated_at = now()
      WHERE study_instance_uid = p_study AND state = 'queued';
     IF FOUND THEN
-        RETURN 'complete';
+        RETURN 'joined';
     END IF;
     IF calcnode_study_has_four_views(p_study) THEN
         PERFORM calcnode_enqueue_study(p_study, 'all four views present');

@@ -152,11 +152,15 @@ static void on_noted(const PGresult *res, const char *error, void *user)
         cn_log_error("could not check completion of study %s: %s", req->study_uid, error);
     } else if (!c->stopping && PQntuples(res) == 1) {
         const char *verdict = PQgetvalue(res, 0, 0);
-        if (strcmp(verdict, "complete") == 0) {
+        if (strcmp(verdict, "complete") == 0 || strcmp(verdict, "joined") == 0) {
             struct waiting_study *w = find(c, req->study_uid);
             if (w)
                 forget(c, w);
-            cn_log_info("study %s queued for analysis: all four views present", req->study_uid);
+            if (verdict[0] == 'c')
+                cn_log_info("study %s queued for analysis: all four views present",
+                            req->study_uid);
+            else
+                cn_log_debug("study %s: the new image joins the waiting run", req->study_uid);
         } else if (strcmp(verdict, "wait") == 0) {
             arm(c, req->study_uid, req->calling_ae, c->quiet(c->quiet_user, req->calling_ae));
         }
