@@ -13,6 +13,8 @@
 #include "app/options.h"
 #include "db/async.h"
 #include "db/catalogue.h"
+#include "db/db.h"
+#include "db/listen.h"
 #include "dcm/dcm.h"
 #include "serve/server.h"
 #include "store/spool.h"
@@ -53,6 +55,7 @@ struct serve_state {
     struct cn_server *server;
     struct cn_completion *completion;
     struct cn_sender *sender;
+    struct cn_db_listen *outbound_listen; /* rows queued by workers elsewhere */
     uv_async_t results_ready; /* a worker finished a job: wake the sender */
     struct cn_db_async *db;
     int stopping;
@@ -63,6 +66,14 @@ static void on_job_done(void *user)
 {
     struct serve_state *st = user;
     uv_async_send(&st->results_ready);
+}
+
+static void on_outbound_notified(const char *payload, void *user)
+{
+    (void)payload;
+    struct serve_state *st = user;
+    if (st->sender)
+        cn_sender_wake(st->sender);
 }
 
 static void on_results_ready(uv_async_t *handle)
@@ -151,6 +162,9 @@ static void on_server_stopped(void *user)
     struct serve_state *st = user;
     st->server = NULL;
     cn_log_info("associations closed");
+    if (st->outbound_listen)
+        cn_db_listen_stop(st->outbound_listen);
+    st->outbound_listen = NULL;
     if (st->sender)
         cn_sender_stop(st->sender, on_sender_stopped, st);
     else
@@ -255,6 +269,9 @@ int cn_cmd_serve(int argc, char **argv)
     if (cn_sender_start(st.loop, st.db, &sender_config, &st.sender) != 0) {
         cn_log_error("could not start the sender of results");
         st.sender = NULL;
+    } else if (cn_db_listen_start(st.loop, app_db.conninfo, CN_DB_CHANNEL_OUTBOUND,
+                                  on_outbound_notified, &st, &st.outbound_listen) != 0) {
+        st.outbound_listen = NULL; /* the sender's own polling still finds the rows */
     }
     if (cn_server_start(st.loop, &server_config, st.db, &st.server, err, sizeof err) != 0) {
         cn_log_error("%s", err);
