@@ -166,10 +166,48 @@ static int write_file_atomically(const char *path, const void *data, size_t len,
     return 0;
 }
 
+/* One record per study among the images: the study's most suspicious cluster (issue:
+ * each image and the study carry the maximum). */
+static json_t *studies_json(json_t *images)
+{
+    json_t *studies = json_array();
+    size_t i;
+    json_t *image;
+    json_array_foreach(images, i, image)
+    {
+        const char *uid = json_string_value(json_object_get(image, "study_instance_uid"));
+        if (!uid)
+            continue;
+        json_t *study = NULL;
+        size_t k;
+        json_t *s;
+        json_array_foreach(studies, k, s)
+        {
+            if (strcmp(json_string_value(json_object_get(s, "study_instance_uid")), uid) == 0)
+                study = s;
+        }
+        if (!study) {
+            study = json_pack("{sssisnsn}", "study_instance_uid", uid, "images", 0,
+                              "max_score", "max_category");
+            json_array_append_new(studies, study);
+        }
+        json_object_set_new(study, "images",
+                            json_integer(json_integer_value(json_object_get(study, "images")) + 1));
+        json_t *score = json_object_get(image, "max_score");
+        json_t *best = json_object_get(study, "max_score");
+        if (json_is_number(score) &&
+            (!json_is_number(best) || json_number_value(score) > json_number_value(best))) {
+            json_object_set(study, "max_score", score);
+            json_object_set(study, "max_category", json_object_get(image, "max_category"));
+        }
+    }
+    return studies;
+}
+
 int cn_results_write_findings(const char *output_dir, json_t *images, char *err,
                               size_t err_len)
 {
-    json_t *root = json_pack("{sO}", "images", images);
+    json_t *root = json_pack("{sOso}", "images", images, "studies", studies_json(images));
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
     if (!text) {

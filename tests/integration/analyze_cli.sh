@@ -60,6 +60,9 @@ for c in im["clusters"]:
     assert len(c["bbox"]) == 4 and "morphology" in c["descriptors"] and "features" in c, c
 suspicious = [c["score"] for c in im["clusters"] if c["suspicious"]]
 assert im["max_score"] == (max(suspicious) if suspicious else None), im["max_score"]
+studies = json.load(open(sys.argv[1]))["studies"]
+assert len(studies) == 1 and studies[0]["study_instance_uid"] == im["study_instance_uid"], studies
+assert studies[0]["max_score"] == im["max_score"] and studies[0]["images"] == 1, studies
 PY
 
 seg=$out/good.seg.dcm
