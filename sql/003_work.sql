@@ -27,14 +27,24 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
 $$;
 
 -- What an arriving instance means for its study (called by the receiver after each new
--- instance): 'ignore' (not an image we analyse), 'complete' (all four views are present:
--- the study was queued now), or 'wait' (the study is receiving; the receiver queues it
--- when no instance arrived for the quiet period).
-CREATE FUNCTION calcnode_note_instance(p_study text, p_sop_class_uid text, p_rows integer)
+-- instance): 'ignore' (not an image we analyse), 'joined' (a run of the study is waiting
+-- and takes the image), 'complete' (all four views are present: the study was queued
+-- now), or 'wait' (the study is receiving; the receiver queues it when no instance
+-- arrived for the quiet period).
+CREATE FUNCTION calcnode_note_instance(p_study text, p_sop_class_uid text,
+                                                  p_rows integer)
 RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT calcnode_is_analysable(p_sop_class_uid, p_rows) THEN
         RETURN 'ignore';
+    END IF;
+    -- a waiting run takes the new image: it only needs to settle again (cheap: no scan)
+    UPDATE jobs SET next_attempt_at = greatest(next_attempt_at,
+                                               now() + calcnode_settle_interval()),
+                    updated_at = now()
+     WHERE study_instance_uid = p_study AND state = 'queued';
+    IF FOUND THEN
+        RETURN 'joined';
     END IF;
     IF calcnode_study_has_four_views(p_study) THEN
         PERFORM calcnode_enqueue_study(p_study, 'all four views present');
@@ -45,6 +55,18 @@ BEGIN
     RETURN 'wait';
 END
 $$;
+
+-- A study being received is analysed once its arrivals settle, and one run at a time.
+-- calcnode_note_instance answers 'joined' when the image joins a run already waiting.
+--
+-- With all four views present a study is queued at once, but due only after a short
+-- settle time (calcnode_settle_interval) that every further arrival pushes back: the
+-- images a modality sends together become one run, not one run per image. A job is not
+-- claimed while another run of the same study is running with a live lease: arrivals
+-- during a run make one more run, after it.
+
+CREATE FUNCTION calcnode_settle_interval() RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$ SELECT interval '500 milliseconds' $$;
 
 ALTER TABLE jobs ADD COLUMN reason text;
 ALTER TABLE jobs ADD COLUMN started_at timestamptz;
@@ -66,13 +88,18 @@ RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     v_id bigint;
 BEGIN
-    SELECT id INTO v_id FROM jobs WHERE study_instance_uid = p_study AND state = 'queued';
+    UPDATE jobs SET next_attempt_at = greatest(next_attempt_at,
+                                               now() + calcnode_settle_interval()),
+                    updated_at = now()
+     WHERE study_instance_uid = p_study AND state = 'queued'
+    RETURNING id INTO v_id;
     IF FOUND THEN
         RETURN v_id;
     END IF;
-    INSERT INTO jobs (study_instance_uid, reason, run_number)
+    INSERT INTO jobs (study_instance_uid, reason, run_number, next_attempt_at)
     VALUES (p_study, p_reason,
-            coalesce((SELECT max(run_number) FROM jobs WHERE study_instance_uid = p_study), 0) + 1)
+            coalesce((SELECT max(run_number) FROM jobs WHERE study_instance_uid = p_study), 0) + 1,
+            now() + calcnode_settle_interval())
     ON CONFLICT (study_instance_uid) WHERE state = 'queued' DO NOTHING
     RETURNING id INTO v_id;
     IF v_id IS NULL THEN
@@ -107,8 +134,12 @@ BEGIN
            lease_until = now() + make_interval(secs => p_lease_seconds),
            started_at = now(), updated_at = now(), error = NULL
      WHERE j.id = (SELECT c.id FROM jobs c
-                    WHERE (c.state IN ('queued', 'failed') AND c.next_attempt_at <= now())
-                       OR (c.state = 'running' AND c.lease_until < now())
+                    WHERE ((c.state IN ('queued', 'failed') AND c.next_attempt_at <= now())
+                           OR (c.state = 'running' AND c.lease_until < now()))
+                      AND NOT EXISTS (SELECT 1 FROM jobs r
+                                       WHERE r.study_instance_uid = c.study_instance_uid
+                                         AND r.id <> c.id AND r.state = 'running'
+                                         AND r.lease_until >= now())
                     ORDER BY c.next_attempt_at, c.id
                     FOR UPDATE SKIP LOCKED
                     LIMIT 1)
