@@ -1,5 +1,6 @@
 #include "app/conf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,6 +20,10 @@
 #define DEFAULT_QUIET_PERIOD_MS 5000u
 #define DEFAULT_WORKER_LEASE_S 120u
 #define MAX_QUIET_PERIOD_S 86400u
+#define DEFAULT_MAX_ASSOCIATIONS_PER_AE 16u
+#define DEFAULT_MAX_OBJECT_SIZE_MB 2048u    /* a DBT volume fits; a runaway stream does not */
+#define DEFAULT_MIN_FREE_DISK_MB 1024u
+#define MB (1024ull * 1024ull)
 
 void cn_conf_defaults(struct cn_conf *conf)
 {
@@ -38,6 +43,11 @@ void cn_conf_defaults(struct cn_conf *conf)
     conf->worker_lease_s = DEFAULT_WORKER_LEASE_S;
     conf->log_level = 2;
     conf->duplicate_policy = CN_DUPLICATE_KEEP_FIRST;
+    conf->allowed_callers = CN_CALLERS_ANY;
+    conf->max_associations_per_ae = DEFAULT_MAX_ASSOCIATIONS_PER_AE;
+    conf->max_object_size = DEFAULT_MAX_OBJECT_SIZE_MB * MB;
+    conf->min_free_disk = DEFAULT_MIN_FREE_DISK_MB * MB;
+    snprintf(conf->http_host, sizeof conf->http_host, "127.0.0.1");
 }
 
 int cn_conf_ae_title_is_valid(const char *ae_title)
@@ -70,6 +80,27 @@ static int parse_uint(const char *text, unsigned long min, unsigned long max, un
     return 0;
 }
 
+int cn_conf_address_is_valid(const char *text)
+{
+    char host[64];
+    const char *slash = strchr(text, '/');
+    size_t host_len = slash ? (size_t)(slash - text) : strlen(text);
+    if (host_len == 0 || host_len >= sizeof host)
+        return 0;
+    memcpy(host, text, host_len);
+    host[host_len] = '\0';
+    unsigned char addr[16];
+    unsigned long max_prefix;
+    if (inet_pton(AF_INET, host, addr) == 1)
+        max_prefix = 32;
+    else if (inet_pton(AF_INET6, host, addr) == 1)
+        max_prefix = 128;
+    else
+        return 0;
+    unsigned long prefix;
+    return !slash || parse_uint(slash + 1, 0, max_prefix, &prefix) == 0;
+}
+
 static int copy_value(char *dst, size_t dst_size, const char *value)
 {
     size_t len = strlen(value);
@@ -93,9 +124,72 @@ static struct cn_peer *peer_slot(struct cn_conf *conf, const char *ae_title)
     return peer;
 }
 
+static int parse_on_off(const char *value, int *out)
+{
+    if (strcmp(value, "on") == 0 || strcmp(value, "true") == 0)
+        *out = 1;
+    else if (strcmp(value, "off") == 0 || strcmp(value, "false") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+/* The keys for a hospital network: TLS, access control, limits, HTTP and audit. Returns 0, -1 (bad value) or -2 (not one of these keys). */
+static int set_security_key(struct cn_conf *conf, const char *key, const char *value)
+{
+    unsigned long n;
+    if (strcmp(key, "tls_port") == 0) {
+        if (parse_uint(value, 0, 65535, &n) != 0)
+            return -1;
+        conf->tls_port = (uint16_t)n;
+    } else if (strcmp(key, "tls_cert") == 0) {
+        return copy_value(conf->tls_cert, sizeof conf->tls_cert, value);
+    } else if (strcmp(key, "tls_key") == 0) {
+        return copy_value(conf->tls_key, sizeof conf->tls_key, value);
+    } else if (strcmp(key, "tls_ca") == 0) {
+        return copy_value(conf->tls_ca, sizeof conf->tls_ca, value);
+    } else if (strcmp(key, "allowed_callers") == 0) {
+        if (strcmp(value, "any") == 0)
+            conf->allowed_callers = CN_CALLERS_ANY;
+        else if (strcmp(value, "peers") == 0)
+            conf->allowed_callers = CN_CALLERS_PEERS;
+        else
+            return -1;
+    } else if (strcmp(key, "max_associations_per_ae") == 0) {
+        if (parse_uint(value, 0, 4096, &n) != 0)
+            return -1;
+        conf->max_associations_per_ae = (uint32_t)n;
+    } else if (strcmp(key, "max_object_size_mb") == 0) {
+        if (parse_uint(value, 0, 1024ul * 1024ul, &n) != 0)
+            return -1;
+        conf->max_object_size = (uint64_t)n * MB;
+    } else if (strcmp(key, "min_free_disk_mb") == 0) {
+        if (parse_uint(value, 0, 1024ul * 1024ul * 1024ul, &n) != 0)
+            return -1;
+        conf->min_free_disk = (uint64_t)n * MB;
+    } else if (strcmp(key, "http_port") == 0) {
+        if (parse_uint(value, 0, 65535, &n) != 0)
+            return -1;
+        conf->http_port = (uint16_t)n;
+    } else if (strcmp(key, "http_host") == 0) {
+        return copy_value(conf->http_host, sizeof conf->http_host, value);
+    } else if (strcmp(key, "audit_syslog") == 0) {
+        if (value[0] != '\0' && strncmp(value, "udp:", 4) != 0 && strncmp(value, "tcp:", 4) != 0)
+            return -1;
+        return copy_value(conf->audit_syslog, sizeof conf->audit_syslog, value);
+    } else {
+        return -2;
+    }
+    return 0;
+}
+
 static int set_node_key(struct cn_conf *conf, const char *key, const char *value)
 {
     unsigned long n;
+    int security = set_security_key(conf, key, value);
+    if (security != -2)
+        return security;
     if (strcmp(key, "port") == 0) {
         if (parse_uint(value, 1, 65535, &n) != 0)
             return -1;
@@ -113,12 +207,7 @@ static int set_node_key(struct cn_conf *conf, const char *key, const char *value
     } else if (strcmp(key, "sql_dir") == 0) {
         return copy_value(conf->sql_dir, sizeof conf->sql_dir, value);
     } else if (strcmp(key, "gsps") == 0) {
-        if (strcmp(value, "on") == 0 || strcmp(value, "true") == 0)
-            conf->write_gsps = 1;
-        else if (strcmp(value, "off") == 0 || strcmp(value, "false") == 0)
-            conf->write_gsps = 0;
-        else
-            return -1;
+        return parse_on_off(value, &conf->write_gsps);
     } else if (strcmp(key, "model") == 0) {
         return copy_value(conf->model_path, sizeof conf->model_path, value);
     } else if (strcmp(key, "workers") == 0) {
@@ -171,6 +260,32 @@ static int set_node_key(struct cn_conf *conf, const char *key, const char *value
     return 0;
 }
 
+/* "10.0.0.5, 10.1.0.0/16 ::1": addresses separated by commas or spaces. Each is checked
+ * as an IPv4 or IPv6 literal with an optional prefix length. */
+static int parse_address_list(struct cn_peer *peer, const char *value)
+{
+    peer->allowed_address_count = 0;
+    const char *p = value;
+    while (*p) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, ", \t");
+        if (peer->allowed_address_count >= CN_CONF_MAX_ADDRESSES ||
+            len >= sizeof peer->allowed_addresses[0])
+            return -1;
+        char *dst = peer->allowed_addresses[peer->allowed_address_count];
+        memcpy(dst, p, len);
+        dst[len] = '\0';
+        if (!cn_conf_address_is_valid(dst))
+            return -1;
+        peer->allowed_address_count++;
+        p += len;
+    }
+    return 0;
+}
+
 static int set_peer_key(struct cn_peer *peer, const char *key, const char *value)
 {
     unsigned long n;
@@ -188,6 +303,10 @@ static int set_peer_key(struct cn_peer *peer, const char *key, const char *value
         peer->quiet_period_ms = (uint32_t)n * 1000u;
         return 0;
     }
+    if (strcmp(key, "tls") == 0)
+        return parse_on_off(value, &peer->tls);
+    if (strcmp(key, "allowed_addresses") == 0)
+        return parse_address_list(peer, value);
     return -2;
 }
 

@@ -3,9 +3,13 @@
  * File layout (see conf/calcnode.conf, annotated):
  *   [node]        port, listen_host, ae_title, state_dir, database_url, sql_dir, workers,
  *                 artim_timeout_s, max_pdu_length, max_associations, quiet_period_s,
- *                 log_level, duplicate_policy, model, gsps, worker_lease_s
- *   [peer AE]     host, port, quiet_period_s: where results for studies sent by calling
- *                 AE title AE go, and how long such a study may stay silent
+ *                 log_level, duplicate_policy, model, gsps, worker_lease_s,
+ *                 tls_port, tls_cert, tls_key, tls_ca, allowed_callers,
+ *                 max_associations_per_ae, max_object_size_mb, min_free_disk_mb,
+ *                 http_port, http_host, audit_syslog
+ *   [peer AE]     host, port, quiet_period_s, tls, allowed_addresses: where results for
+ *                 studies sent by calling AE title AE go, how long such a study may stay
+ *                 silent, whether results go over TLS, and from which addresses AE may call
  *
  * Main thread only. Functions return 0 on success or -1 with a message in err. */
 #ifndef CN_APP_CONF_H
@@ -20,6 +24,7 @@
 #define CN_CONF_PATH_SIZE 4096
 #define CN_CONF_URL_SIZE 1024
 #define CN_CONF_MAX_PEERS 64
+#define CN_CONF_MAX_ADDRESSES 16 /* allowed_addresses entries per peer */
 #define CN_CONF_DEFAULT_PATH "conf/calcnode.conf"
 
 struct cn_peer {
@@ -27,6 +32,15 @@ struct cn_peer {
     char host[CN_CONF_HOST_SIZE];
     uint16_t port;
     uint32_t quiet_period_ms; /* 0: the node's quiet_period_s */
+    int tls;                  /* results are sent over TLS (the node's cert, key and CA) */
+    /* Addresses this AE may call from: IPv4/IPv6 literals, optionally /prefix. None: any. */
+    char allowed_addresses[CN_CONF_MAX_ADDRESSES][64];
+    size_t allowed_address_count;
+};
+
+enum cn_allowed_callers {
+    CN_CALLERS_ANY = 0,    /* any calling AE title */
+    CN_CALLERS_PEERS = 1,  /* only AE titles with a [peer] section (and its addresses) */
 };
 
 enum cn_duplicate_policy {
@@ -52,6 +66,21 @@ struct cn_conf {
     uint32_t quiet_period_ms;            /* study complete after this long without an instance */
     int log_level;                       /* 0 error, 1 warning, 2 info, 3 debug */
     enum cn_duplicate_policy duplicate_policy;
+    /* DICOM TLS (PS3.15 Annex B.9, BCP 195): tls_port 0 is off. tls_ca set: client
+     * certificates signed by it are required, and peers' server certificates checked. */
+    uint16_t tls_port;
+    char tls_cert[CN_CONF_PATH_SIZE];
+    char tls_key[CN_CONF_PATH_SIZE];
+    char tls_ca[CN_CONF_PATH_SIZE];
+    /* Access control and limits */
+    enum cn_allowed_callers allowed_callers;
+    uint32_t max_associations_per_ae;    /* 0: only the global max_associations */
+    uint64_t max_object_size;            /* bytes of one data set; 0: no limit */
+    uint64_t min_free_disk;              /* bytes free under state_dir to accept associations */
+    /* Operations */
+    uint16_t http_port;                  /* 0: no HTTP server */
+    char http_host[CN_CONF_HOST_SIZE];
+    char audit_syslog[CN_CONF_HOST_SIZE]; /* "udp:HOST:PORT" or "tcp:HOST:PORT"; empty: off */
     struct cn_peer peers[CN_CONF_MAX_PEERS];
     size_t peer_count;
 };
@@ -80,6 +109,9 @@ const struct cn_peer *cn_conf_find_peer(const struct cn_conf *conf, const char *
 
 /* The quiet period for studies sent by calling_ae: its peer's, else the node's. */
 uint32_t cn_conf_quiet_period_ms(const struct cn_conf *conf, const char *calling_ae);
+
+/* Checks an allowed_addresses entry: an IPv4 or IPv6 literal with an optional /prefix. */
+int cn_conf_address_is_valid(const char *text);
 
 /* Checks the value of an AE title: 1..16 characters of the default repertoire without
  * backslash or control characters, not all spaces (PS3.5 Table 6.2-1). */

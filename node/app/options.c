@@ -22,6 +22,11 @@ static const struct option shared_options[] = {
     {"quiet-period", required_argument, NULL, CN_OPT_QUIET_PERIOD},
     {"model", required_argument, NULL, CN_OPT_MODEL},
     {"worker-lease", required_argument, NULL, CN_OPT_WORKER_LEASE},
+    {"tls-port", required_argument, NULL, CN_OPT_TLS_PORT},
+    {"tls-cert", required_argument, NULL, CN_OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, CN_OPT_TLS_KEY},
+    {"tls-ca", required_argument, NULL, CN_OPT_TLS_CA},
+    {"http-port", required_argument, NULL, CN_OPT_HTTP_PORT},
     {"help", no_argument, NULL, CN_OPT_HELP},
 };
 
@@ -102,6 +107,11 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
         case CN_OPT_QUIET_PERIOD: rc = apply_override(conf, "quiet_period_s", optarg); break;
         case CN_OPT_MODEL: rc = apply_override(conf, "model", optarg); break;
         case CN_OPT_WORKER_LEASE: rc = apply_override(conf, "worker_lease_s", optarg); break;
+        case CN_OPT_TLS_PORT: rc = apply_override(conf, "tls_port", optarg); break;
+        case CN_OPT_TLS_CERT: rc = apply_override(conf, "tls_cert", optarg); break;
+        case CN_OPT_TLS_KEY: rc = apply_override(conf, "tls_key", optarg); break;
+        case CN_OPT_TLS_CA: rc = apply_override(conf, "tls_ca", optarg); break;
+        case CN_OPT_HTTP_PORT: rc = apply_override(conf, "http_port", optarg); break;
         case CN_OPT_PEER:
             if (cn_conf_add_peer_spec(conf, optarg, err, sizeof err) != 0) {
                 fprintf(stderr, "calcnode: %s\n", err);

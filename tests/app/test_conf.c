@@ -440,6 +440,70 @@ static void test_peer_table_holds_at_most_max_peers(void **state)
     assert_int_equal(conf.peer_count, CN_CONF_MAX_PEERS);
 }
 
+static void test_security_keys_are_read_with_their_units(void **state)
+{
+    (void)state;
+    struct cn_conf conf;
+    cn_conf_defaults(&conf);
+    assert_int_equal(conf.tls_port, 0);
+    assert_int_equal(conf.http_port, 0);
+    assert_string_equal(conf.http_host, "127.0.0.1");
+    assert_int_equal(conf.allowed_callers, CN_CALLERS_ANY);
+    assert_true(conf.max_object_size > 0);
+    char err[ERR_SIZE];
+    const char *text = "[node]\ntls_port = 2762\ntls_cert = /c.pem\ntls_key = /k.pem\n"
+                       "tls_ca = /ca.pem\nallowed_callers = peers\n"
+                       "max_associations_per_ae = 3\nmax_object_size_mb = 5\n"
+                       "min_free_disk_mb = 7\nhttp_port = 8080\nhttp_host = 0.0.0.0\n"
+                       "audit_syslog = udp:127.0.0.1:514\n"
+                       "[peer PACS]\nhost = pacs\nport = 104\ntls = on\n"
+                       "allowed_addresses = 10.0.0.5, 10.1.0.0/16 ::1\n";
+    assert_int_equal(load_text(&conf, text, err, sizeof err), 0);
+    assert_int_equal(conf.tls_port, 2762);
+    assert_string_equal(conf.tls_cert, "/c.pem");
+    assert_string_equal(conf.tls_key, "/k.pem");
+    assert_string_equal(conf.tls_ca, "/ca.pem");
+    assert_int_equal(conf.allowed_callers, CN_CALLERS_PEERS);
+    assert_int_equal(conf.max_associations_per_ae, 3);
+    assert_true(conf.max_object_size == 5ull * 1024 * 1024);
+    assert_true(conf.min_free_disk == 7ull * 1024 * 1024);
+    assert_int_equal(conf.http_port, 8080);
+    assert_string_equal(conf.http_host, "0.0.0.0");
+    assert_string_equal(conf.audit_syslog, "udp:127.0.0.1:514");
+    const struct cn_peer *peer = cn_conf_find_peer(&conf, "PACS");
+    assert_non_null(peer);
+    assert_int_equal(peer->tls, 1);
+    assert_int_equal(peer->allowed_address_count, 3);
+    assert_string_equal(peer->allowed_addresses[0], "10.0.0.5");
+    assert_string_equal(peer->allowed_addresses[1], "10.1.0.0/16");
+    assert_string_equal(peer->allowed_addresses[2], "::1");
+}
+
+static void test_bad_security_values_are_rejected_naming_the_line(void **state)
+{
+    (void)state;
+    assert_rejected_at_line("[node]\nallowed_callers = some\n", 2, "allowed_callers");
+    assert_rejected_at_line("[node]\naudit_syslog = 10.0.0.1:514\n", 2, "audit_syslog");
+    assert_rejected_at_line("[node]\ntls_port = 70000\n", 2, "tls_port");
+    assert_rejected_at_line("[peer P]\nallowed_addresses = 10.0.0.300\n", 2,
+                            "allowed_addresses");
+    assert_rejected_at_line("[peer P]\nallowed_addresses = 10.0.0.0/33\n", 2,
+                            "allowed_addresses");
+    assert_rejected_at_line("[peer P]\ntls = maybe\n", 2, "tls");
+}
+
+static void test_address_validity(void **state)
+{
+    (void)state;
+    assert_true(cn_conf_address_is_valid("127.0.0.1"));
+    assert_true(cn_conf_address_is_valid("192.168.0.0/24"));
+    assert_true(cn_conf_address_is_valid("fe80::/10"));
+    assert_false(cn_conf_address_is_valid("pacs.example.org"));
+    assert_false(cn_conf_address_is_valid("10.0.0.1/"));
+    assert_false(cn_conf_address_is_valid("::1/129"));
+    assert_false(cn_conf_address_is_valid(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +527,9 @@ int main(void)
         cmocka_unit_test(test_peer_spec_strips_the_brackets_of_an_ipv6_host),
         cmocka_unit_test(test_find_peer_matches_the_exact_ae_title),
         cmocka_unit_test(test_peer_table_holds_at_most_max_peers),
+        cmocka_unit_test(test_security_keys_are_read_with_their_units),
+        cmocka_unit_test(test_bad_security_values_are_rejected_naming_the_line),
+        cmocka_unit_test(test_address_validity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
