@@ -46,7 +46,12 @@ static const char serve_usage[] =
     "      --quiet-period S    seconds without an instance after which a study is\n"
     "                          analysed (default 5; all four views: at once)\n"
     "      --log-level LEVEL   error, warning, info or debug (default info)\n"
-    "      --sql-dir DIR       migrations (default: the source tree's sql/)\n";
+    "      --sql-dir DIR       migrations (default: the source tree's sql/)\n"
+    "      --tls-port N        DICOM TLS port beside the plain one (default 0: off)\n"
+    "      --tls-cert FILE     our certificate (PEM) for TLS\n"
+    "      --tls-key FILE      its private key (PEM)\n"
+    "      --tls-ca FILE       CA (PEM) whose certificates callers must present\n"
+    "      --http-port N       /metrics, /healthz and the status page (default 0: off)\n";
 
 struct serve_state {
     uv_loop_t *loop;
@@ -234,6 +239,15 @@ int cn_cmd_serve(int argc, char **argv)
         cn_log_error("could not start the database connection: %s", err);
         goto out;
     }
+    struct cn_server_caller callers[CN_CONF_MAX_PEERS]; /* lives as long as the loop runs */
+    for (size_t i = 0; i < conf.peer_count; i++) {
+        const struct cn_peer *peer = &conf.peers[i];
+        snprintf(callers[i].ae_title, sizeof callers[i].ae_title, "%s", peer->ae_title);
+        for (size_t a = 0; a < peer->allowed_address_count; a++)
+            snprintf(callers[i].addresses[a], sizeof callers[i].addresses[a], "%s",
+                     peer->allowed_addresses[a]);
+        callers[i].address_count = peer->allowed_address_count;
+    }
     struct cn_server_config server_config = {
         .listen_host = conf.listen_host,
         .port = conf.port,
@@ -246,6 +260,15 @@ int cn_cmd_serve(int argc, char **argv)
                                                                          : CN_SERVER_KEEP_FIRST,
         .instance_stored = on_instance_stored,
         .instance_stored_user = &st,
+        .tls_port = conf.tls_port,
+        .tls_cert = conf.tls_cert,
+        .tls_key = conf.tls_key,
+        .tls_ca = conf.tls_ca,
+        .allowed_callers = conf.allowed_callers == CN_CALLERS_PEERS ? callers : NULL,
+        .allowed_caller_count = conf.peer_count,
+        .max_associations_per_ae = conf.max_associations_per_ae,
+        .max_object_size = conf.max_object_size,
+        .min_free_disk = conf.min_free_disk,
     };
     if (cn_completion_start(st.loop, st.db, quiet_period_of, &st, &st.completion) != 0) {
         cn_log_error("out of memory");
@@ -258,11 +281,15 @@ int cn_cmd_serve(int argc, char **argv)
         snprintf(peers[i].ae_title, sizeof peers[i].ae_title, "%s", conf.peers[i].ae_title);
         snprintf(peers[i].host, sizeof peers[i].host, "%s", conf.peers[i].host);
         peers[i].port = conf.peers[i].port;
+        peers[i].tls = conf.peers[i].tls;
     }
     struct cn_sender_config sender_config = {
         .calling_ae = conf.ae_title,
         .peers = peers,
         .peer_count = conf.peer_count,
+        .tls_cert = conf.tls_cert,
+        .tls_key = conf.tls_key,
+        .tls_ca = conf.tls_ca,
     };
     uv_async_init(st.loop, &st.results_ready, on_results_ready);
     st.results_ready.data = &st;

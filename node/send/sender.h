@@ -52,6 +52,7 @@ struct cn_send_peer {
     char ae_title[CN_SCU_AE_SIZE];
     char host[CN_SCU_HOST_SIZE];
     uint16_t port;
+    int tls; /* DICOM TLS with the sender's tls_* files */
 };
 
 /* What one pass did, for logs and tests. */
@@ -64,6 +65,12 @@ struct cn_sender_config {
     const char *calling_ae;           /* our AE title; NULL: "CALCNODE" */
     const struct cn_send_peer *peers; /* copied */
     size_t peer_count;
+    /* For peers with tls set (PS3.15 Annex B.9): our PEM certificate and key, presented
+     * when the peer asks, and the CA that must have signed the peer's certificate (empty:
+     * the system's default trust store). Copied. */
+    const char *tls_cert;
+    const char *tls_key;
+    const char *tls_ca;
     uint32_t permanent_attempts; /* 0: 1 */
     uint64_t backoff_min_ms;     /* 0: CN_SENDER_DEFAULT_BACKOFF_MIN_MS */
     uint64_t backoff_max_ms;     /* 0: CN_SENDER_DEFAULT_BACKOFF_MAX_MS */

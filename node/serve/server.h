@@ -21,6 +21,15 @@ enum cn_server_duplicate_policy {
     CN_SERVER_REJECT = 1,     /* differing bytes kept aside and recorded; failure status */
 };
 
+/* An AE title allowed to call, and from where (address_count 0: anywhere). Addresses
+ * are IPv4 or IPv6 literals with an optional /prefix length. */
+#define CN_SERVER_MAX_CALLER_ADDRESSES 16
+struct cn_server_caller {
+    char ae_title[17];
+    char addresses[CN_SERVER_MAX_CALLER_ADDRESSES][64];
+    size_t address_count;
+};
+
 struct cn_server_config {
     const char *listen_host;      /* borrowed for the call */
     uint16_t port;
@@ -30,6 +39,26 @@ struct cn_server_config {
     uint32_t artim_timeout_ms;
     uint32_t max_associations;    /* more are rejected transiently (local limit exceeded) */
     enum cn_server_duplicate_policy duplicate_policy;
+    /* DICOM TLS (PS3.15 Annex B.9): a second listener on tls_port (0: none) with the PEM
+     * certificate and key; tls_ca set: client certificates it signed are required.
+     * Paths borrowed for the call to cn_server_start. */
+    uint16_t tls_port;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *tls_ca;
+    /* Access control and limits. allowed_callers NULL: any calling AE title; else the
+     * list (borrowed, must outlive the server) of AE titles that may call, each with the
+     * addresses it may call from. */
+    const struct cn_server_caller *allowed_callers;
+    size_t allowed_caller_count;
+    uint32_t max_associations_per_ae; /* 0: only max_associations */
+    uint64_t max_object_size;         /* bytes of one data set; 0: no limit */
+    uint64_t min_free_disk;           /* bytes free under state_dir to accept; 0: no check */
+    /* Optional: called on the loop thread for every association refused (A-ASSOCIATE-RJ)
+     * with a short reason; strings borrowed for the call. */
+    void (*association_rejected)(void *user, const char *calling_ae, const char *called_ae,
+                                 const char *peer, const char *reason);
+    void *association_rejected_user;
     /* Optional: called on the loop thread after a new instance was catalogued (and before
      * its C-STORE-RSP is sent); header and calling_ae are borrowed for the call. */
     void (*instance_stored)(void *user, const struct cn_dcm_header *header,
