@@ -5,6 +5,17 @@
  * them all before returning or pauses reading. TCP_NODELAY is set on every connection
  * (DICOM is request/response: Nagle would add 40 ms to small PDUs).
  *
+ * A connection may carry DICOM TLS (net/tls.h; cn_tcp_accept_tls, cn_tcp_connect_tls):
+ * the ops are the same and see plaintext only. on_data gets decrypted bytes,
+ * cn_tcp_write takes plaintext (written before the handshake completes, it is held and
+ * sent after), pending lengths count ciphertext plus held plaintext. on_connected of an
+ * outbound connection reports the end of the handshake, not of the TCP connect. A TLS
+ * failure (handshake refused, certificate not accepted, bytes that are not TLS) is logged
+ * with the peer's address and OpenSSL's reason and reported as UV_EPROTO (to on_connected
+ * during an outbound handshake, else to on_transport_closed); cn_tcp_tls_error gives the
+ * reason. The peer's close_notify is reported as UV_EOF. A graceful close sends our
+ * close_notify first.
+ *
  * Loop thread only. The connection is freed after ops->on_closed returns; the owner must
  * not touch it afterwards. No callback frees the connection while another of its
  * callbacks runs. */
@@ -16,8 +27,11 @@
 #include <uv.h>
 
 #define CN_TCP_READ_BUFFER_LEN (64u * 1024u)
+/* Plaintext is handed to on_data in parts of at most this many bytes (one TLS record). */
+#define CN_TCP_TLS_PLAINTEXT_LEN (16u * 1024u)
 
 struct cn_tcp_conn;
+struct cn_tls_context;
 
 struct cn_tcp_conn_ops {
     /* Bytes from the peer; the pointer is valid only during the call. */
@@ -49,7 +63,30 @@ int cn_tcp_accept(uv_stream_t *server, const struct cn_tcp_conn_ops *ops, void *
 int cn_tcp_connect(uv_loop_t *loop, const char *host, uint16_t port,
                    const struct cn_tcp_conn_ops *ops, void *user, struct cn_tcp_conn **out);
 
-/* Queues len bytes (copied) for writing. Returns 0 or a libuv error. */
+/* The same with TLS on ctx (a CN_TLS_SERVER context; borrowed, may be freed while the
+ * connection lives): the handshake starts when the client's first bytes arrive. */
+int cn_tcp_accept_tls(uv_stream_t *server, struct cn_tls_context *ctx,
+                      const struct cn_tcp_conn_ops *ops, void *user, struct cn_tcp_conn **out);
+
+/* The same with TLS on ctx (a CN_TLS_CLIENT context; borrowed, may be freed while the
+ * connection lives); the server's certificate must name host. ops->on_connected reports
+ * the end of the handshake. */
+int cn_tcp_connect_tls(uv_loop_t *loop, const char *host, uint16_t port,
+                       struct cn_tls_context *ctx, const struct cn_tcp_conn_ops *ops, void *user,
+                       struct cn_tcp_conn **out);
+
+/* 1 for a TLS connection, else 0. */
+int cn_tcp_is_tls(const struct cn_tcp_conn *conn);
+
+/* After the handshake: the peer certificate's subject (RFC 2253, e.g.
+ * "CN=modality-1,O=Hospital"), "" without TLS or certificate. Valid while conn lives. */
+const char *cn_tcp_peer_certificate_subject(const struct cn_tcp_conn *conn);
+
+/* Why TLS failed (OpenSSL's reason), "" when it did not. Valid while conn lives. */
+const char *cn_tcp_tls_error(const struct cn_tcp_conn *conn);
+
+/* Queues len bytes (copied) for writing. Returns 0 or a libuv error (UV_EPROTO: TLS
+ * could not encrypt them). */
 int cn_tcp_write(struct cn_tcp_conn *conn, const uint8_t *data, size_t len);
 
 /* Bytes queued and not yet written. */
