@@ -90,6 +90,10 @@ static void spool_free(struct cn_spool *spool)
 static void run_end(uv_work_t *req)
 {
     struct cn_spool *spool = req->data;
+    if (spool->end == SPOOL_END_DISCARD) {
+        cn_spool_discard_work(spool);
+        return;
+    }
     if (spool->error == 0 && cn_spool_write_flight(spool) != 0) {
         spool->error = spool->job_error;
         memcpy(spool->message, spool->job_message, sizeof spool->message);
@@ -309,6 +313,15 @@ void cn_spool_abandon(struct cn_spool *spool, cn_spool_done_cb done)
         return;
     spool->done = done;
     spool->end = SPOOL_END_ABANDON;
+    pump(spool);
+}
+
+void cn_spool_discard(struct cn_spool *spool, cn_spool_done_cb done)
+{
+    if (spool == NULL || done == NULL || spool->end != SPOOL_END_NONE)
+        return;
+    spool->done = done;
+    spool->end = SPOOL_END_DISCARD;
     pump(spool);
 }
 

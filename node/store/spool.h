@@ -65,6 +65,8 @@ enum cn_spool_outcome {
                                and result.existing_path names the stored one */
     CN_SPOOL_ABANDONED = 4, /* cn_spool_abandon: partial bytes kept at result.path under
                                STATE/aborted */
+    CN_SPOOL_DISCARDED = 5, /* cn_spool_discard: the bytes are gone; result.size_len says
+                               how many had reached the file */
 };
 
 #define CN_SPOOL_PATH_SIZE 1024
@@ -124,6 +126,12 @@ void cn_spool_finish(struct cn_spool *spool, const char *expected_sop_class_uid,
  * and move it to STATE/aborted/<unique>.part (never deleted); done receives
  * CN_SPOOL_ABANDONED and the path, or FAILED when even that was impossible. */
 void cn_spool_abandon(struct cn_spool *spool, cn_spool_done_cb done);
+
+/* The object was refused (for instance over the size limit) and its bytes are of no
+ * use: off the loop, without writing what is still buffered, close and remove the .part
+ * file. done receives CN_SPOOL_DISCARDED, or FAILED (the file left under STATE/spool,
+ * message saying why) when it could not be removed. */
+void cn_spool_discard(struct cn_spool *spool, cn_spool_done_cb done);
 
 /* Bytes accepted so far (meta header included). */
 uint64_t cn_spool_bytes(const struct cn_spool *spool);

@@ -1,5 +1,6 @@
 /* The last job of a spool: fsync, header check, and the durable move under the final name
- * (DESIGN.md section 4), or the move of a partial object to STATE/aborted. Runs in
+ * (DESIGN.md section 4), the move of a partial object to STATE/aborted, or the removal
+ * of a refused one. Runs in
  * libuv's threadpool; touches only the spool's own state, which the loop side leaves
  * alone while the job is queued.
  *
@@ -330,4 +331,22 @@ void cn_spool_abandon_work(struct cn_spool *spool)
         return;
     }
     r->outcome = CN_SPOOL_ABANDONED;
+}
+
+void cn_spool_discard_work(struct cn_spool *spool)
+{
+    struct cn_spool_result *r = &spool->result;
+    memset(r, 0, sizeof *r);
+    r->size_len = spool->file_len;
+    if (spool->fd >= 0) {
+        close(spool->fd);
+        spool->fd = -1;
+    }
+    if (spool->part_path[0] != '\0' && unlink(spool->part_path) != 0 && errno != ENOENT) {
+        memcpy(r->path, spool->part_path, sizeof r->path);
+        fail(spool, CN_SPOOL_EIO, "could not remove spool file \"%s\": %s", spool->part_path,
+             strerror(errno));
+        return;
+    }
+    r->outcome = CN_SPOOL_DISCARDED;
 }

@@ -20,7 +20,7 @@ struct spool_buffer {
     size_t cap;
 };
 
-enum spool_end { SPOOL_END_NONE = 0, SPOOL_END_FINISH, SPOOL_END_ABANDON };
+enum spool_end { SPOOL_END_NONE = 0, SPOOL_END_FINISH, SPOOL_END_ABANDON, SPOOL_END_DISCARD };
 
 struct cn_spool {
     uv_loop_t *loop;
@@ -72,5 +72,6 @@ int cn_spool_close_synced(struct cn_spool *spool);
 /* Last jobs (spool_commit.c): they fill spool->result. */
 void cn_spool_commit_work(struct cn_spool *spool);
 void cn_spool_abandon_work(struct cn_spool *spool);
+void cn_spool_discard_work(struct cn_spool *spool);
 
 #endif
