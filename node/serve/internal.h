@@ -22,6 +22,7 @@
 
 struct cn_assoc;
 struct cn_tcp_conn;
+struct cn_disk_watch;
 struct cn_spool;
 struct cn_session;
 struct catalogue_request;
@@ -39,6 +40,7 @@ struct cn_server {
     struct cn_session *sessions;  /* doubly linked list of live sessions */
     uint64_t next_session_id;
     struct cn_server_stats stats;
+    struct cn_disk_watch *disk;   /* free space under state_dir; NULL: min_free_disk 0 */
     int stopping;
     int listener_closed;
     int grace_timer_closed;
@@ -58,6 +60,8 @@ struct cn_store_op {
     struct cn_spool *spool;       /* until the spool's done callback */
     uint16_t failure_status;      /* set when the operation failed before completion */
     char error_comment[65];
+    uint64_t data_set_len;        /* data-set bytes received so far */
+    int too_large;                /* over max_object_size: the bytes are discarded */
     int responded;
     uint64_t data_complete_ns, spool_done_ns; /* uv_hrtime, for the log */
     struct cn_store_op *next_waiting;          /* session's waiting_for_id list */
@@ -83,6 +87,7 @@ struct cn_session {
     struct cn_store_op *ops;      /* operations not yet answered/completed */
     struct cn_store_op *waiting_for_id; /* completed spools waiting for the association id */
     int established;
+    int counted;                  /* open for the association limits (access.h) */
     int release_requested;        /* peer's A-RELEASE-RQ awaiting our response */
     int aborted;
     int paused;

@@ -3,10 +3,13 @@
 #include <string.h>
 
 #include "net/tcp.h"
+#include "serve/disk_watch.h"
 #include "serve/internal.h"
 #include "util/log.h"
 
 #define LISTEN_BACKLOG 128
+/* How often the free space under state_dir is sampled for min_free_disk. */
+#define DISK_SAMPLE_INTERVAL_MS 1000u
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -56,6 +59,17 @@ int cn_server_start(uv_loop_t *loop, const struct cn_server_config *config,
         return rc;
     }
     server->listener.data = server;
+    if (config->min_free_disk > 0) {
+        rc = cn_disk_watch_start(loop, server->state_dir, DISK_SAMPLE_INTERVAL_MS, &server->disk);
+        if (rc != 0) {
+            snprintf(err, err_len, "could not watch the free space of \"%s\": %s",
+                     server->state_dir, uv_strerror(rc));
+            uv_close((uv_handle_t *)&server->listener, NULL);
+            uv_run(loop, UV_RUN_NOWAIT);
+            free(server);
+            return rc;
+        }
+    }
     uv_timer_init(loop, &server->grace_timer);
     server->grace_timer.data = server;
     *out = server;
@@ -122,6 +136,10 @@ void cn_server_stop(struct cn_server *server, uint32_t grace_ms, void (*done)(vo
     server->stopping = 1;
     server->stop_done = done;
     server->stop_user = user;
+    if (server->disk) {
+        cn_disk_watch_stop(server->disk);
+        server->disk = NULL;
+    }
     uv_close((uv_handle_t *)&server->listener, on_listener_closed);
     if (!server->sessions) {
         uv_close((uv_handle_t *)&server->grace_timer, on_grace_timer_closed);

@@ -6,6 +6,8 @@
 
 #include "db/catalogue.h"
 #include "net/tcp.h"
+#include "serve/access.h"
+#include "serve/disk_watch.h"
 #include "serve/internal.h"
 #include "ul/assoc.h"
 #include "ul/negotiate.h"
@@ -182,6 +184,51 @@ static void on_association_recorded(int status, int64_t id, const char *error, v
     cn_session_unref(s);
 }
 
+/* The association no longer counts toward the limits: from the moment our A-RELEASE-RP
+ * or an A-ABORT is on its way, so a peer that saw its association end may open the next
+ * one at once. */
+static void uncount(struct cn_session *s)
+{
+    s->counted = 0;
+}
+
+/* The facts of access.h for s's request. */
+static void access_facts(const struct cn_session *s, const struct cn_assoc_rq *rq,
+                         char *address, size_t address_size, struct cn_access_request *facts)
+{
+    const struct cn_server *server = s->server;
+    memset(facts, 0, sizeof *facts);
+    facts->calling_ae = rq->calling_ae;
+    facts->called_ae = rq->called_ae;
+    if (cn_access_peer_address(s->peer, address, address_size) != 0)
+        address[0] = '\0';
+    facts->peer_address = address;
+    for (const struct cn_session *o = server->sessions; o; o = o->next) {
+        if (o == s || !o->counted)
+            continue;
+        facts->open_count++;
+        if (cn_ae_title_equal(o->calling_ae, rq->calling_ae))
+            facts->open_for_calling_ae++;
+    }
+    if (server->disk)
+        facts->free_disk_known = cn_disk_watch_free(server->disk, &facts->free_disk);
+    facts->stopping = server->stopping;
+}
+
+static int refuse(struct cn_session *s, const struct cn_assoc_rj *rj, const char *reason)
+{
+    struct cn_server *server = s->server;
+    server->stats.associations_rejected++;
+    cn_log_warning("[assoc %llu] refused %s -> %s from %s: %s (A-ASSOCIATE-RJ result %u, "
+                   "source %u, reason %u)",
+                   (unsigned long long)s->id, s->calling_ae, s->called_ae, s->peer, reason,
+                   rj->result, rj->source, rj->reason);
+    if (server->config.association_rejected)
+        server->config.association_rejected(server->config.association_rejected_user,
+                                            s->calling_ae, s->called_ae, s->peer, reason);
+    return 1;
+}
+
 static int ul_associate_indication(void *user, const struct cn_assoc_rq *rq,
                                    struct cn_assoc_ac *ac, struct cn_assoc_rj *rj)
 {
@@ -189,25 +236,18 @@ static int ul_associate_indication(void *user, const struct cn_assoc_rq *rq,
     struct cn_server *server = s->server;
     trim_ae(s->calling_ae, rq->calling_ae);
     trim_ae(s->called_ae, rq->called_ae);
-    if (server->stopping || server->stats.associations_active > server->config.max_associations) {
-        /* PS3.8 Table 9-21: transient, service provider (presentation), local limit exceeded */
-        rj->result = CN_RJ_TRANSIENT;
-        rj->source = CN_RJ_SOURCE_PROVIDER_PRESENTATION;
-        rj->reason = CN_RJ_PRESENTATION_LOCAL_LIMIT_EXCEEDED;
-        server->stats.associations_rejected++;
-        cn_log_warning("[assoc %llu] rejected %s -> %s from %s: %s", (unsigned long long)s->id,
-                       s->calling_ae, s->called_ae, s->peer,
-                       server->stopping ? "shutting down" : "too many associations");
-        return 1;
+    char address[sizeof s->peer];
+    struct cn_access_request facts;
+    struct cn_access_decision decision;
+    access_facts(s, rq, address, sizeof address, &facts);
+    if (cn_access_check(&server->config, &facts, &decision) != 0) {
+        *rj = decision.rj;
+        return refuse(s, rj, decision.reason);
     }
-    if (cn_negotiate(&server->assoc_config, rq, ac, rj) != 0) {
-        server->stats.associations_rejected++;
-        cn_log_warning("[assoc %llu] rejected %s -> %s from %s: result %u source %u reason %u",
-                       (unsigned long long)s->id, s->calling_ae, s->called_ae, s->peer,
-                       rj->result, rj->source, rj->reason);
-        return 1;
-    }
+    if (cn_negotiate(&server->assoc_config, rq, ac, rj) != 0)
+        return refuse(s, rj, "association negotiation failed");
     s->established = 1;
+    s->counted = 1;
     server->stats.associations_accepted++;
     unsigned accepted = 0;
     for (unsigned i = 0; i < ac->pc_count; i++)
@@ -239,6 +279,7 @@ static int ul_pdv_indication(void *user, uint8_t pc_id, int is_command, int is_l
     struct cn_session *s = user;
     int rc = cn_dimse_receiver_pdv(&s->receiver, pc_id, is_command, is_last, data, len);
     if (rc != 0) {
+        uncount(s);
         if (!s->aborted) {
             s->aborted = 1;
             s->server->stats.associations_aborted++;
@@ -256,8 +297,10 @@ static void ul_release_indication(void *user)
 {
     struct cn_session *s = user;
     s->release_requested = 1;
-    if (!s->ops && s->assoc)
+    if (!s->ops && s->assoc) {
+        uncount(s);
         cn_assoc_release_response(s->assoc);
+    }
     /* otherwise answered by cn_session_op_finished once every store is answered */
 }
 
@@ -269,6 +312,7 @@ static void ul_release_confirm(void *user)
 static void ul_abort_indication(void *user, int source, int reason)
 {
     struct cn_session *s = user;
+    uncount(s);
     if (!s->aborted) {
         s->aborted = 1;
         s->server->stats.associations_aborted++;
@@ -281,6 +325,7 @@ static void ul_abort_indication(void *user, int source, int reason)
 static void ul_closed(void *user)
 {
     struct cn_session *s = user;
+    uncount(s);
     if (s->receiving)
         s->aborted = 1; /* the association ended in the middle of a data set */
     cn_store_session_lost(s);
@@ -325,6 +370,7 @@ void cn_session_op_finished(struct cn_session *s, struct cn_store_op *op)
         *link = op->next;
     if (!s->ops && s->release_requested && s->assoc) {
         s->release_requested = 0;
+        uncount(s);
         cn_assoc_release_response(s->assoc);
     }
 }
@@ -380,6 +426,7 @@ int cn_session_accept(struct cn_server *server)
 
 void cn_session_abort(struct cn_session *s)
 {
+    uncount(s);
     if (!s->aborted && s->established) {
         s->aborted = 1;
         s->server->stats.associations_aborted++;

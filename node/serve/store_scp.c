@@ -7,6 +7,7 @@
 
 #include "db/catalogue.h"
 #include "dimse/command.h"
+#include "serve/disk_watch.h"
 #include "serve/internal.h"
 #include "store/spool.h"
 #include "ul/assoc.h"
@@ -15,6 +16,7 @@
 
 #define VERIFICATION_SOP_CLASS_UID "1.2.840.10008.1.1"
 #define RESPONSE_MAX_LEN 512u
+#define BYTES_PER_MIB (1024ull * 1024ull) /* the unit of max_object_size_mb */
 
 /* The accepted presentation context pc_id of the session, or NULL. */
 static const struct cn_pc_ac *accepted_context(const struct cn_session *s, uint8_t pc_id)
@@ -91,6 +93,8 @@ static void on_catalogued(int status, const struct cn_db_store_outcome *outcome,
     if (outcome->is_new) {
         s->instances_stored++;
         s->server->stats.instances_stored++;
+        if (s->server->disk)
+            cn_disk_watch_poke(s->server->disk);
         uint64_t now = uv_hrtime();
         cn_log_info("[assoc %llu] stored %s from %s (%llu bytes, %s; durable in %.1f ms, "
                     "catalogued in %.1f ms)",
@@ -224,6 +228,12 @@ static void on_spool_done(struct cn_spool *spool, void *user, const struct cn_sp
         set_comment(op, "association ended during the data set");
         op_done(op, CN_DIMSE_STATUS_OUT_OF_RESOURCES);
         return;
+    case CN_SPOOL_DISCARDED:
+        cn_log_info("[assoc %llu] refused %s from %s discarded (%llu bytes had been spooled)",
+                    (unsigned long long)s->id, op->sop_instance_uid, s->calling_ae,
+                    (unsigned long long)result->size_len);
+        op_done(op, op->failure_status);
+        return;
     case CN_SPOOL_FAILED:
     default:
         if (!op->failure_status) {
@@ -350,6 +360,23 @@ static int on_data(void *user, uint8_t pc_id, const uint8_t *data, size_t len)
     struct cn_store_op *op = s->receiving;
     if (!op || !op->spool || op->failure_status)
         return 0; /* the data set of a store that already failed: read and discard */
+    uint64_t max_len = s->server->config.max_object_size;
+    op->data_set_len += len;
+    if (max_len > 0 && op->data_set_len > max_len) {
+        /* PS3.4 Table B.2-1: A7xx "Refused: Out of Resources" is the status for an object
+         * this SCP will not hold; A9xx (data set does not match the SOP class) and Cxxx
+         * (cannot understand) would blame the object's content, which is not at fault.
+         * The rest of the data set is read and dropped, so the association carries on. */
+        char comment[80];
+        snprintf(comment, sizeof comment, "data set larger than max_object_size_mb %llu",
+                 (unsigned long long)(max_len / BYTES_PER_MIB));
+        op->failure_status = CN_DIMSE_STATUS_OUT_OF_RESOURCES;
+        op->too_large = 1;
+        set_comment(op, comment);
+        cn_log_warning("[assoc %llu] %s from %s exceeds %llu bytes: refused", (unsigned long long)s->id,
+                       op->sop_instance_uid, s->calling_ae, (unsigned long long)max_len);
+        return 0;
+    }
     int rc = cn_spool_write(op->spool, data, len);
     if (rc == CN_SPOOL_PAUSED) {
         cn_session_pause_reading(s);
@@ -372,7 +399,9 @@ static int on_data_complete(void *user, uint8_t pc_id)
     if (!op)
         return 0;
     op->data_complete_ns = uv_hrtime();
-    if (op->spool)
+    if (op->spool && op->too_large)
+        cn_spool_discard(op->spool, on_spool_done);
+    else if (op->spool)
         cn_spool_finish(op->spool, op->sop_class_uid, op->sop_instance_uid, on_spool_done);
     else
         op_done(op, op->failure_status);
@@ -392,7 +421,9 @@ void cn_store_session_lost(struct cn_session *s)
     s->receiving = NULL;
     cn_session_resume_reading(s);
     if (op) {
-        if (op->spool)
+        if (op->spool && op->too_large)
+            cn_spool_discard(op->spool, on_spool_done); /* refused: nothing worth keeping */
+        else if (op->spool)
             cn_spool_abandon(op->spool, on_spool_done);
         else
             op_done(op, op->failure_status ? op->failure_status
