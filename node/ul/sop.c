@@ -60,6 +60,26 @@ static const struct cn_named_uid abstract_syntaxes[] = {
     {"1.2.840.10008.5.1.4.1.1.88.76", "Enhanced X-Ray Radiation Dose SR Storage"},
 };
 
+/* Mammography (For Presentation and For Processing), digital X-ray, CR and Secondary
+ * Capture (digitised film). Our own results are never analysed, so a PACS that routes
+ * them back cannot start a loop. */
+static const struct cn_named_uid analysed_classes[] = {
+    {"1.2.840.10008.5.1.4.1.1.1.2", "Digital Mammography X-Ray Image Storage - For Presentation"},
+    {"1.2.840.10008.5.1.4.1.1.1.2.1", "Digital Mammography X-Ray Image Storage - For Processing"},
+    {"1.2.840.10008.5.1.4.1.1.1.1", "Digital X-Ray Image Storage - For Presentation"},
+    {"1.2.840.10008.5.1.4.1.1.1.1.1", "Digital X-Ray Image Storage - For Processing"},
+    {"1.2.840.10008.5.1.4.1.1.1", "Computed Radiography Image Storage"},
+    {"1.2.840.10008.5.1.4.1.1.7", "Secondary Capture Image Storage"},
+};
+
+/* What node/dcm writes: seg_writer.cc, sr_measurement.cc, sr_cad.cc, gsps_writer.cc. */
+static const struct cn_named_uid result_classes[] = {
+    {CN_UID_SEGMENTATION_STORAGE, "Segmentation Storage"},
+    {CN_UID_COMPREHENSIVE_SR_STORAGE, "Comprehensive SR Storage"},
+    {CN_UID_MAMMOGRAPHY_CAD_SR_STORAGE, "Mammography CAD SR Storage"},
+    {CN_UID_GSPS_STORAGE, "Grayscale Softcopy Presentation State Storage"},
+};
+
 /* PS3.5 Section 10 and Annex A. */
 static const struct cn_named_uid transfer_syntaxes[] = {
     {CN_UID_IMPLICIT_VR_LE, "Implicit VR Little Endian"},
@@ -91,6 +111,18 @@ const struct cn_named_uid *cn_sop_transfer_syntaxes(size_t *count)
     return transfer_syntaxes;
 }
 
+const struct cn_named_uid *cn_sop_analysed_classes(size_t *count)
+{
+    *count = COUNT(analysed_classes);
+    return analysed_classes;
+}
+
+const struct cn_named_uid *cn_sop_result_classes(size_t *count)
+{
+    *count = COUNT(result_classes);
+    return result_classes;
+}
+
 static const struct cn_named_uid *find(const struct cn_named_uid *t, size_t n, const char *uid)
 {
     if (uid == NULL)
@@ -104,6 +136,11 @@ static const struct cn_named_uid *find(const struct cn_named_uid *t, size_t n, c
 const struct cn_named_uid *cn_sop_find_abstract(const char *uid)
 {
     return find(abstract_syntaxes, COUNT(abstract_syntaxes), uid);
+}
+
+int cn_sop_is_analysed_class(const char *uid)
+{
+    return find(analysed_classes, COUNT(analysed_classes), uid) != NULL;
 }
 
 const struct cn_named_uid *cn_sop_find_transfer(const char *uid)

@@ -27,6 +27,16 @@ const struct cn_named_uid *cn_sop_abstract_syntaxes(size_t *count);
 /* Every transfer syntax we accept (stored as sent). */
 const struct cn_named_uid *cn_sop_transfer_syntaxes(size_t *count);
 
+/* The storage SOP classes whose images are analysed (as calcnode_is_analysable in
+ * sql/003_work.sql, which tests/db checks against this table). */
+const struct cn_named_uid *cn_sop_analysed_classes(size_t *count);
+int cn_sop_is_analysed_class(const char *uid);
+
+/* The SOP classes of the result objects calcnode creates and sends back as SCU, all in
+ * Explicit VR Little Endian (the only transfer syntax proposed for them). */
+const struct cn_named_uid *cn_sop_result_classes(size_t *count);
+#define CN_SOP_RESULT_TRANSFER_SYNTAX CN_UID_EXPLICIT_VR_LE
+
 /* The table entry for uid, or NULL when we do not accept it. uid may be
  * NULL (returns NULL). */
 const struct cn_named_uid *cn_sop_find_abstract(const char *uid);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dcm/report.h"
+#include "ul/sop.h"
 #include "util/uid.h"
 #include "work/results.h"
 
@@ -26,16 +27,7 @@ static void derive(const char *kind, const char *subject, const char *run, char 
 
 int cn_study_report_is_analysable_class(const char *sop_class_uid)
 {
-    /* as calcnode_is_analysable in sql/003_work.sql */
-    static const char *const classes[] = {
-        "1.2.840.10008.5.1.4.1.1.1.2",   "1.2.840.10008.5.1.4.1.1.1.2.1",
-        "1.2.840.10008.5.1.4.1.1.1.1",   "1.2.840.10008.5.1.4.1.1.1.1.1",
-        "1.2.840.10008.5.1.4.1.1.1",     "1.2.840.10008.5.1.4.1.1.7",
-    };
-    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
-        if (strcmp(sop_class_uid, classes[i]) == 0)
-            return 1;
-    return 0;
+    return cn_sop_is_analysed_class(sop_class_uid);
 }
 
 void cn_study_report_seg_series(const char *study_instance_uid, const char *run,

@@ -191,6 +191,27 @@ static void test_sop_tables_hold_the_mammography_classes(void **state)
     assert_null(cn_sop_find_abstract(NULL));
 }
 
+static void test_sop_result_and_analysed_classes_are_accepted_abstract_syntaxes(void **state)
+{
+    (void)state;
+    size_t count;
+    const struct cn_named_uid *results = cn_sop_result_classes(&count);
+    assert_int_equal(count, 4);
+    for (size_t i = 0; i < count; i++)
+        assert_non_null(cn_sop_find_abstract(results[i].uid));
+    assert_non_null(cn_sop_find_transfer(CN_SOP_RESULT_TRANSFER_SYNTAX));
+    const struct cn_named_uid *analysed = cn_sop_analysed_classes(&count);
+    assert_true(count >= 2);
+    for (size_t i = 0; i < count; i++) {
+        assert_non_null(cn_sop_find_abstract(analysed[i].uid));
+        assert_true(cn_sop_is_analysed_class(analysed[i].uid));
+    }
+    /* our own results are never analysed: no feedback loop through a routing PACS */
+    for (size_t i = 0; i < 4; i++)
+        assert_false(cn_sop_is_analysed_class(results[i].uid));
+    assert_false(cn_sop_is_analysed_class(CN_UID_VERIFICATION));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -202,6 +223,7 @@ int main(void)
         T(test_negotiate_build_rq_numbers_contexts_odd),
         T(test_sop_tables_match_dcmtk_uid_list),
         T(test_sop_tables_hold_the_mammography_classes),
+        T(test_sop_result_and_analysed_classes_are_accepted_abstract_syntaxes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
