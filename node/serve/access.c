@@ -14,6 +14,7 @@
 static const uint8_t IPV4_MAPPED_PREFIX[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 /* Longest literal we parse: a full IPv6 address with an embedded IPv4 one and a zone. */
 #define ADDRESS_TEXT_SIZE 64
+#define PREFIX_MAX_DIGITS 3 /* "/128" */
 #define MIB_SHIFT 20 /* bytes to MiB, the unit of min_free_disk_mb */
 
 /* An address as 16 bytes (IPv4 mapped) with the number of significant leading bits. */
@@ -66,10 +67,12 @@ static int parse_rule(const char *text, struct address *out)
     unsigned bits = 0;
     size_t digits = 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++) {
-        bits = bits * 10u + (unsigned)(*p - '0');
-        if (bits > IPV6_BITS)
+        if (digits == PREFIX_MAX_DIGITS)
             return -1;
+        bits = bits * 10u + (unsigned)(*p - '0');
     }
+    if (bits > IPV6_BITS)
+        return -1;
     if (digits == 0 || *p != '\0')
         return -1;
     if (is_ipv4) {
