@@ -9,9 +9,11 @@
 #include "util/log.h"
 
 #define PEER_NAME_SIZE 80
+#define PDU_TYPE_ASSOCIATE_RQ 0x01
 
 int tcp_tls_init(struct cn_tcp_conn *conn, struct cn_tls_context *ctx, const char *host)
 {
+    conn->tls_first_byte = -1;
     conn->tls = cn_tls_session_new(ctx, host);
     conn->tls_plaintext = malloc(CN_TCP_TLS_PLAINTEXT_LEN);
     if (conn->tls == NULL || conn->tls_plaintext == NULL) {
@@ -63,8 +65,13 @@ static void fail(struct cn_tcp_conn *conn)
     char peer[PEER_NAME_SIZE];
     cn_tcp_peer_name(conn, peer, sizeof peer);
     conn->tls_failed = 1;
-    cn_log_warning("TLS %s %s %s failed: %s", conn->tls_handshake_done ? "connection" : "handshake",
-                   conn->outbound ? "to" : "from", peer, cn_tls_session_error(conn->tls));
+    /* PS3.8 9.3.2: a plain association starts with PDU type 01 where a TLS record would
+     * start with 16 (handshake): name the likely cause for the operator */
+    int plain_dicom = !conn->outbound && !conn->tls_handshake_done &&
+                      conn->tls_first_byte == PDU_TYPE_ASSOCIATE_RQ;
+    cn_log_warning("TLS %s %s %s failed: %s%s", conn->tls_handshake_done ? "connection" : "handshake",
+                   conn->outbound ? "to" : "from", peer, cn_tls_session_error(conn->tls),
+                   plain_dicom ? " (a plain DICOM association on the TLS port)" : "");
     flush_ciphertext(conn);
     stop_reading(conn);
     free(conn->held); /* plaintext written before the handshake: never to be sent */
@@ -118,8 +125,8 @@ static void deliver(struct cn_tcp_conn *conn)
             break;
         if (n == CN_TLS_SESSION_CLOSED) {
             /* close_notify: the peer's clean end of the stream */
+            conn->tls_peer_ended = 1;
             stop_reading(conn);
-            flush_ciphertext(conn);
             if (conn->ops->on_transport_closed)
                 conn->ops->on_transport_closed(conn->user, UV_EOF);
             return;
@@ -161,6 +168,8 @@ void tcp_tls_receive(struct cn_tcp_conn *conn, const uint8_t *data, size_t len)
 {
     if (conn->tls_failed)
         return;
+    if (conn->tls_first_byte < 0)
+        conn->tls_first_byte = data[0];
     if (cn_tls_session_feed(conn->tls, data, len) != 0) {
         fail(conn);
         return;
@@ -170,6 +179,7 @@ void tcp_tls_receive(struct cn_tcp_conn *conn, const uint8_t *data, size_t len)
 
 void tcp_tls_read_ended(struct cn_tcp_conn *conn, int status)
 {
+    conn->tls_peer_ended = 1;
     if (conn->tls_failed)
         return;
     if (!conn->tls_handshake_done) {
@@ -236,7 +246,7 @@ void tcp_tls_resumed(struct cn_tcp_conn *conn)
 
 void tcp_tls_closing(struct cn_tcp_conn *conn)
 {
-    if (!conn->tls_handshake_done || conn->tls_failed)
+    if (!conn->tls_handshake_done || conn->tls_failed || conn->tls_peer_ended)
         return;
     cn_tls_session_shutdown(conn->tls);
     flush_ciphertext(conn);
