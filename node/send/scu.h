@@ -73,6 +73,7 @@ struct cn_scu_result {
     uint16_t status; /* its Status (0000,0900) */
     /* "" on Success; else the peer's Error Comment (0000,0902) or our reason, one line */
     char error[CN_SCU_ERROR_SIZE];
+    uint64_t data_set_len; /* bytes of the data set sent in the C-STORE (0: not begun) */
 };
 
 struct cn_scu;

@@ -187,6 +187,7 @@ static void on_send_stat(uv_fs_t *req)
     } else {
         scu->read_offset = f->data_set_offset;
         scu->remaining = size - f->data_set_offset;
+        f->r.data_set_len = scu->remaining;
         scu_begin_store(scu);
     }
     scu_unref(scu);

@@ -81,6 +81,7 @@ struct cn_sender {
     size_t row_count;
     struct cn_scu *scu;
     struct cn_sender_pass pass;
+    struct cn_sender_stats stats;
 };
 
 uint64_t cn_sender_backoff_ms(uint32_t attempts, uint64_t min_ms, uint64_t max_ms, uint64_t random)
@@ -224,15 +225,52 @@ static void update_row(struct cn_sender *s, const struct row *r, const char *sta
         s->updates_pending++;
 }
 
+/* The counters of ae, added when there is room; NULL when the table is full. */
+static struct cn_sender_destination_stats *destination_stats(struct cn_sender *s,
+                                                             const char *ae)
+{
+    struct cn_sender_stats *st = &s->stats;
+    for (size_t i = 0; i < st->destination_count; i++)
+        if (strcmp(st->destinations[i].ae_title, ae) == 0)
+            return &st->destinations[i];
+    if (st->destination_count == CN_SENDER_STATS_MAX_DESTINATIONS)
+        return NULL;
+    struct cn_sender_destination_stats *d = &st->destinations[st->destination_count++];
+    snprintf(d->ae_title, sizeof d->ae_title, "%s", ae);
+    return d;
+}
+
+static void count_outcome(struct cn_sender *s, int sent, int dead, uint64_t bytes)
+{
+    struct cn_sender_destination_stats *d = destination_stats(s, s->pass.destination_ae);
+    if (sent) {
+        s->stats.sent++;
+        s->stats.bytes_sent += bytes;
+        if (d) {
+            d->sent++;
+            d->bytes_sent += bytes;
+        }
+        return;
+    }
+    s->stats.failed++;
+    s->stats.dead += dead != 0;
+    if (d) {
+        d->failed++;
+        d->dead += dead != 0;
+    }
+}
+
 static void record(struct cn_sender *s, const struct row *r, enum cn_scu_outcome outcome,
-                   const int *status, const char *error)
+                   const int *status, const char *error, uint64_t bytes)
 {
     if (outcome == CN_SCU_SENT) {
+        count_outcome(s, 1, 0, bytes);
         s->pass.sent++;
         update_row(s, r, "sent", status, error, NULL);
         return;
     }
     uint32_t limit = outcome == CN_SCU_PERMANENT ? s->config.permanent_attempts : r->max_attempts;
+    count_outcome(s, 0, r->attempts >= limit, 0);
     if (r->attempts >= limit) {
         s->pass.dead++;
         cn_log_warning("sender: %s to %s is dead after %u attempts: %s", r->sop_instance_uid,
@@ -268,7 +306,7 @@ static void on_scu_done(const struct cn_scu_result *results, size_t count, void 
     for (size_t i = 0; i < count && i < s->row_count; i++) {
         int status = results[i].status;
         record(s, &s->rows[i], results[i].outcome, results[i].has_status ? &status : NULL,
-               results[i].error);
+               results[i].error, results[i].data_set_len);
     }
     after_records(s);
 }
@@ -323,7 +361,7 @@ static void on_claimed(const PGresult *res, const char *error, void *user)
                  s->pass.destination_ae);
         for (size_t i = 0; i < s->row_count; i++) {
             s->rows[i].attempts = s->config.permanent_attempts; /* dead at once */
-            record(s, &s->rows[i], CN_SCU_PERMANENT, NULL, error_text);
+            record(s, &s->rows[i], CN_SCU_PERMANENT, NULL, error_text, 0);
         }
         after_records(s);
         return;
@@ -342,7 +380,7 @@ static void on_claimed(const PGresult *res, const char *error, void *user)
     }
     snprintf(error_text, sizeof error_text, "could not start the C-STORE SCU: %s", uv_strerror(rc));
     for (size_t i = 0; i < s->row_count; i++)
-        record(s, &s->rows[i], CN_SCU_TRANSIENT, NULL, error_text);
+        record(s, &s->rows[i], CN_SCU_TRANSIENT, NULL, error_text, 0);
     after_records(s);
 }
 
@@ -414,6 +452,8 @@ int cn_sender_start(uv_loop_t *loop, struct cn_db_async *db, const struct cn_sen
     }
     if (config->peer_count > 0)
         memcpy(s->peers, config->peers, config->peer_count * sizeof *s->peers);
+    for (size_t i = 0; i < config->peer_count; i++)
+        destination_stats(s, s->peers[i].ae_title); /* a peer's zeros show before any send */
     s->loop = loop;
     s->db = db;
     s->config = *config;
@@ -444,6 +484,11 @@ int cn_sender_start(uv_loop_t *loop, struct cn_db_async *db, const struct cn_sen
     sleep_ms(s, 0); /* the first claim runs from the loop */
     *out = s;
     return 0;
+}
+
+void cn_sender_get_stats(const struct cn_sender *sender, struct cn_sender_stats *out)
+{
+    *out = sender->stats;
 }
 
 void cn_sender_wake(struct cn_sender *sender)

@@ -85,6 +85,25 @@ struct cn_sender_config {
 
 struct cn_sender;
 
+/* Counters of one destination AE since the sender started (for /metrics). failed counts
+ * every attempt that did not end sent (retried or dead); dead the rows given up. */
+struct cn_sender_destination_stats {
+    char ae_title[CN_SCU_AE_SIZE];
+    uint64_t sent, bytes_sent, failed, dead;
+};
+
+/* Destinations counted one by one: the configured peers first, then AE titles without a
+ * peer as they appear; beyond this many, rows are counted in the totals only. */
+#define CN_SENDER_STATS_MAX_DESTINATIONS 64
+
+struct cn_sender_stats {
+    uint64_t sent;       /* objects acknowledged (Success or Warning) */
+    uint64_t bytes_sent; /* their data set bytes */
+    uint64_t failed, dead;
+    size_t destination_count;
+    struct cn_sender_destination_stats destinations[CN_SENDER_STATS_MAX_DESTINATIONS];
+};
+
 /* Starts the sender on loop with db (borrowed: must outlive the sender; its connection
  * may still be coming up). The first claim runs from the loop. Returns 0 and a new
  * sender in *out, or UV_EINVAL (bad config) / UV_ENOMEM. */
@@ -98,6 +117,9 @@ void cn_sender_wake(struct cn_sender *sender);
  * expires, then are retried: nothing is lost), pending updates complete, and done(user)
  * runs from the loop when the sender is freed. */
 void cn_sender_stop(struct cn_sender *sender, void (*done)(void *user), void *user);
+
+/* Copies the counters into *out. Loop thread (the sender's counters are loop-owned). */
+void cn_sender_get_stats(const struct cn_sender *sender, struct cn_sender_stats *out);
 
 /* One object to send. Strings are borrowed for the call. */
 struct cn_send_item {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "util/log.h"
+#include "work/analysis_time.h"
 #include "work/pipeline.h"
 #include "work/results.h"
 #include "work/study_report.h"
@@ -320,6 +321,11 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
             study_images[i].failure_reason = failures[i];
             continue;
         }
+        if (ctx->analysis_time)
+            cn_analysis_time_observe(ctx->analysis_time,
+                                     (records[i].decode_ms + records[i].analysis_ms +
+                                      records[i].features_ms + records[i].scoring_ms) /
+                                         1000.0);
         char seg_path[PATH_SIZE];
         if (cn_results_write_seg(results_dir, &records[i], i + 1, run_text, seg_uids[i],
                                  seg_path, sizeof seg_path, err, sizeof err) != 0) {

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+struct cn_analysis_time;
 struct cn_risk_model;
 
 struct cn_job {
@@ -24,6 +25,7 @@ struct cn_job_context {
     atomic_int *stopping; /* set when the pool stops: hand the job back */
     const struct cn_risk_model *model; /* NULL: no scores */
     int write_gsps;
+    struct cn_analysis_time *analysis_time; /* NULL: not counted; else each analysed image */
 };
 
 /* Runs the job and records its outcome (done, failed for a retry, dead, or handed back).

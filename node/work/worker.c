@@ -37,6 +37,7 @@ struct cn_worker_pool {
     int no_gsps;
     atomic_int stopping;
     int wake_pipe[2]; /* written once at stop; every idle worker polls the read end */
+    struct cn_analysis_time analysis_time;
     struct worker *workers;
 };
 
@@ -182,6 +183,7 @@ static void *worker_main(void *arg)
                 .stopping = &pool->stopping,
                 .model = pool->model,
                 .write_gsps = !pool->no_gsps,
+                .analysis_time = &pool->analysis_time,
             };
             if (cn_job_run(&ctx, &job) == 0 && pool->job_done)
                 pool->job_done(pool->job_done_user);
@@ -249,6 +251,7 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
     pool->state_dir = strdup(config->state_dir);
     pool->workers = calloc((size_t)pool->count, sizeof *pool->workers);
     atomic_init(&pool->stopping, 0);
+    cn_analysis_time_init(&pool->analysis_time);
     if (!pool->conninfo || !pool->state_dir || !pool->workers || pipe(pool->wake_pipe) != 0) {
         snprintf(err, err_len, "could not set up the workers: %s", strerror(errno));
         free(pool->conninfo);
@@ -281,6 +284,11 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
 int cn_worker_pool_size(const struct cn_worker_pool *pool)
 {
     return pool->count;
+}
+
+const struct cn_analysis_time *cn_worker_pool_analysis_time(const struct cn_worker_pool *pool)
+{
+    return &pool->analysis_time;
 }
 
 void cn_worker_pool_stop(struct cn_worker_pool *pool)

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "work/analysis_time.h"
+
 struct cn_worker_pool;
 struct cn_risk_model;
 
@@ -47,6 +49,10 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
 
 /* The number of worker threads. */
 int cn_worker_pool_size(const struct cn_worker_pool *pool);
+
+/* The pool's per-image analysis times (work/analysis_time.h), observed by its threads;
+ * any thread may read them while the pool runs (cn_analysis_time_read). */
+const struct cn_analysis_time *cn_worker_pool_analysis_time(const struct cn_worker_pool *pool);
 
 /* Stops and joins every worker, then frees pool. A job being analysed is handed back
  * (queued again, this attempt not counted). */
