@@ -51,7 +51,8 @@ static const char serve_usage[] =
     "      --tls-cert FILE     our certificate (PEM) for TLS\n"
     "      --tls-key FILE      its private key (PEM)\n"
     "      --tls-ca FILE       CA (PEM) whose certificates callers must present\n"
-    "      --http-port N       /metrics, /healthz and the status page (default 0: off)\n";
+    "      --http-port N       /metrics, /healthz and the status page (default 0: off)\n"
+    "      --http-host ADDR    address of the HTTP server (default 127.0.0.1)\n";
 
 struct serve_state {
     uv_loop_t *loop;

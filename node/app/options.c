@@ -27,6 +27,7 @@ static const struct option shared_options[] = {
     {"tls-key", required_argument, NULL, CN_OPT_TLS_KEY},
     {"tls-ca", required_argument, NULL, CN_OPT_TLS_CA},
     {"http-port", required_argument, NULL, CN_OPT_HTTP_PORT},
+    {"http-host", required_argument, NULL, CN_OPT_HTTP_HOST},
     {"help", no_argument, NULL, CN_OPT_HELP},
 };
 
@@ -112,6 +113,7 @@ int cn_options_parse(int argc, char **argv, const char *usage, const struct opti
         case CN_OPT_TLS_KEY: rc = apply_override(conf, "tls_key", optarg); break;
         case CN_OPT_TLS_CA: rc = apply_override(conf, "tls_ca", optarg); break;
         case CN_OPT_HTTP_PORT: rc = apply_override(conf, "http_port", optarg); break;
+        case CN_OPT_HTTP_HOST: rc = apply_override(conf, "http_host", optarg); break;
         case CN_OPT_PEER:
             if (cn_conf_add_peer_spec(conf, optarg, err, sizeof err) != 0) {
                 fprintf(stderr, "calcnode: %s\n", err);

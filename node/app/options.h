@@ -32,6 +32,7 @@ enum cn_option {
     CN_OPT_TLS_KEY,
     CN_OPT_TLS_CA,
     CN_OPT_HTTP_PORT,
+    CN_OPT_HTTP_HOST,
     CN_OPT_FIRST_COMMAND_SPECIFIC = 1100,
 };
 
