@@ -16,6 +16,7 @@
 #include "db/db.h"
 #include "db/listen.h"
 #include "dcm/dcm.h"
+#include "http/http.h"
 #include "serve/server.h"
 #include "store/spool.h"
 #include "send/sender.h"
@@ -64,6 +65,8 @@ struct serve_state {
     struct cn_db_listen *outbound_listen; /* rows queued by workers elsewhere */
     uv_async_t results_ready; /* a worker finished a job: wake the sender */
     struct cn_db_async *db;
+    struct cn_http *http;             /* NULL: no HTTP server */
+    struct cn_worker_pool *workers;   /* NULL: none in this process */
     int stopping;
 };
 
@@ -102,6 +105,43 @@ static void on_instance_stored(void *user, const struct cn_dcm_header *header,
     if (st->completion)
         cn_completion_note(st->completion, header->study_instance_uid, calling_ae,
                            header->sop_class_uid, header->rows);
+}
+
+/* Loop thread, for the HTTP thread's /metrics, /healthz and status page. */
+static void collect_metrics(void *user, struct cn_metrics_loop *out)
+{
+    struct serve_state *st = user;
+    if (st->server) {
+        struct cn_server_stats s;
+        cn_server_get_stats(st->server, &s);
+        out->listening = !st->stopping;
+        out->associations_accepted = s.associations_accepted;
+        out->associations_rejected = s.associations_rejected;
+        out->associations_aborted = s.associations_aborted;
+        out->associations_active = s.associations_active;
+        out->instances_stored = s.instances_stored;
+        out->instances_duplicate = s.instances_duplicate;
+        out->instances_failed = s.instances_failed;
+        out->bytes_received = s.bytes_received;
+    }
+    if (st->sender) {
+        static struct cn_sender_stats s; /* loop thread only; large for the stack */
+        cn_sender_get_stats(st->sender, &s);
+        out->results_sent = s.sent;
+        out->results_bytes_sent = s.bytes_sent;
+        for (size_t i = 0; i < s.destination_count && i < CN_METRICS_MAX_DESTINATIONS; i++) {
+            struct cn_metrics_destination *d = &out->destinations[out->destination_count++];
+            snprintf(d->ae_title, sizeof d->ae_title, "%s", s.destinations[i].ae_title);
+            d->sent = s.destinations[i].sent;
+            d->bytes_sent = s.destinations[i].bytes_sent;
+            d->failed = s.destinations[i].failed;
+            d->dead = s.destinations[i].dead;
+        }
+    }
+    if (st->workers) {
+        out->has_analysis_time = 1;
+        cn_analysis_time_read(cn_worker_pool_analysis_time(st->workers), &out->analysis_time);
+    }
 }
 
 static int make_dir(const char *path, char *err, size_t err_len)
@@ -186,6 +226,8 @@ static void on_signal(uv_signal_t *handle, int signum)
     }
     st->stopping = 1;
     cn_log_info("signal %d: shutting down", signum);
+    if (st->http)
+        cn_http_close(st->http, NULL, NULL); /* its thread is stopped after the loop */
     cn_server_stop(st->server, SHUTDOWN_GRACE_MS, on_server_stopped, st);
 }
 
@@ -333,9 +375,26 @@ int cn_cmd_serve(int argc, char **argv)
                     "calcnode worker");
     else if (cn_worker_pool_start(&pool_config, &workers, err, sizeof err) != 0)
         cn_log_error("analysis workers not started: %s", err);
+    st.workers = workers;
+    if (conf.http_port) {
+        struct cn_http_config http_config = {
+            .host = conf.http_host,
+            .port = conf.http_port,
+            .conninfo = app_db.conninfo,
+            .version = CALCNODE_VERSION,
+            .collect = collect_metrics,
+            .collect_user = &st,
+        };
+        if (cn_http_start(st.loop, &http_config, &st.http, err, sizeof err) != 0)
+            cn_log_error("%s", err);
+        else
+            cn_log_info("HTTP status on http://%s:%u/", conf.http_host, (unsigned)conf.http_port);
+    }
     cn_log_info("calcnode %s ready: AE %s on %s:%u, state in %s", CALCNODE_VERSION,
                 conf.ae_title, conf.listen_host, (unsigned)conf.port, conf.state_dir);
     uv_run(st.loop, UV_RUN_DEFAULT);
+    cn_http_free(st.http);
+    st.workers = NULL;
     cn_worker_pool_stop(workers);
     exit_code = 0;
 out:
