@@ -1,7 +1,8 @@
 /* node/serve internals: the objects behind one server. Loop thread only.
  *
  * Ownership and lifetime:
- *   cn_server owns its listener and a list of sessions.
+ *   cn_server owns its listeners (plain, and TLS when tls_port is set, with its TLS
+ *   context) and a list of sessions.
  *   A session (one TCP connection, one association) is referenced by its transport
  *   (until the TCP handle has closed and the association object is freed) and by each
  *   store operation it started. It is freed when the last reference goes; in-flight store
@@ -22,6 +23,7 @@
 
 struct cn_assoc;
 struct cn_tcp_conn;
+struct cn_tls_context;
 struct cn_disk_watch;
 struct cn_spool;
 struct cn_session;
@@ -30,6 +32,8 @@ struct catalogue_request;
 struct cn_server {
     uv_loop_t *loop;
     uv_tcp_t listener;
+    uv_tcp_t tls_listener;        /* initialised when tls != NULL */
+    struct cn_tls_context *tls;   /* PS3.15 B.9 server context; NULL: no TLS port */
     uv_timer_t grace_timer;
     struct cn_db_async *db;
     struct cn_server_config config;
@@ -43,6 +47,7 @@ struct cn_server {
     struct cn_disk_watch *disk;   /* free space under state_dir; NULL: min_free_disk 0 */
     int stopping;
     int listener_closed;
+    int tls_listener_closed;      /* also 1 when there is no TLS listener */
     int grace_timer_closed;
     void (*stop_done)(void *user);
     void *stop_user;
@@ -117,7 +122,10 @@ void cn_store_session_lost(struct cn_session *s);
 void cn_store_association_known(struct cn_session *s);
 
 /* session.c */
-int cn_session_accept(struct cn_server *server);
+/* Accepts a pending connection of listener (one of the server's), with TLS on tls when
+ * not NULL. Returns 0 or a libuv error. */
+int cn_session_accept(struct cn_server *server, uv_stream_t *listener,
+                      struct cn_tls_context *tls);
 void cn_session_abort(struct cn_session *s);
 void cn_session_pause_reading(struct cn_session *s);
 void cn_session_resume_reading(struct cn_session *s);

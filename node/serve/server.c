@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "net/tcp.h"
+#include "net/tls.h"
 #include "serve/disk_watch.h"
 #include "serve/internal.h"
 #include "util/log.h"
@@ -18,9 +19,50 @@ static void on_connection(uv_stream_t *listener, int status)
         cn_log_warning("could not accept a connection: %s", uv_strerror(status));
         return;
     }
-    int rc = cn_session_accept(server);
+    struct cn_tls_context *tls = listener == (uv_stream_t *)&server->tls_listener ? server->tls
+                                                                                   : NULL;
+    int rc = cn_session_accept(server, listener, tls);
     if (rc != 0)
         cn_log_warning("could not accept a connection: %s", uv_strerror(rc));
+}
+
+/* Undoes a start that failed after the listeners were set up (an initialised handle must
+ * be closed before its memory goes). */
+static void abandon_start(struct cn_server *server)
+{
+    if (server->listener.type == UV_TCP)
+        uv_close((uv_handle_t *)&server->listener, NULL);
+    if (server->tls_listener.type == UV_TCP)
+        uv_close((uv_handle_t *)&server->tls_listener, NULL);
+    uv_run(server->loop, UV_RUN_NOWAIT);
+    cn_tls_context_free(server->tls);
+    free(server);
+}
+
+/* PS3.15 B.9: the DICOM TLS listener beside the plain one. Fills err on failure. */
+static int start_tls_listener(struct cn_server *server, const struct cn_server_config *config,
+                              char *err, size_t err_len)
+{
+    char tls_err[CN_TLS_ERROR_SIZE];
+    if (cn_tls_context_new(CN_TLS_SERVER, config->tls_cert, config->tls_key, config->tls_ca,
+                           &server->tls, tls_err, sizeof tls_err) != 0) {
+        snprintf(err, err_len, "could not start the DICOM TLS listener on port %u: %s",
+                 (unsigned)config->tls_port, tls_err);
+        return UV_EINVAL;
+    }
+    int rc = cn_tcp_listen(server->loop, &server->tls_listener, config->listen_host,
+                           config->tls_port, LISTEN_BACKLOG, on_connection);
+    if (rc != 0) {
+        snprintf(err, err_len, "could not listen on %s:%u: %s", config->listen_host,
+                 (unsigned)config->tls_port, uv_strerror(rc));
+        return rc;
+    }
+    server->tls_listener.data = server;
+    cn_log_info("DICOM TLS on %s:%u, %s", config->listen_host, (unsigned)config->tls_port,
+                cn_tls_context_requires_peer_certificate(server->tls)
+                    ? "client certificates required"
+                    : "no client certificate asked for");
+    return 0;
 }
 
 int cn_server_start(uv_loop_t *loop, const struct cn_server_config *config,
@@ -50,23 +92,25 @@ int cn_server_start(uv_loop_t *loop, const struct cn_server_config *config,
     if (rc != 0) {
         snprintf(err, err_len, "could not listen on %s:%u: %s", config->listen_host,
                  (unsigned)config->port, uv_strerror(rc));
-        if (server->listener.type == UV_TCP) {
-            /* initialised: the handle must be closed before its memory goes */
-            uv_close((uv_handle_t *)&server->listener, NULL);
-            uv_run(loop, UV_RUN_NOWAIT);
-        }
-        free(server);
+        abandon_start(server);
         return rc;
     }
     server->listener.data = server;
+    server->tls_listener_closed = 1;
+    if (config->tls_port != 0) {
+        server->tls_listener_closed = 0;
+        rc = start_tls_listener(server, config, err, err_len);
+        if (rc != 0) {
+            abandon_start(server);
+            return rc;
+        }
+    }
     if (config->min_free_disk > 0) {
         rc = cn_disk_watch_start(loop, server->state_dir, DISK_SAMPLE_INTERVAL_MS, &server->disk);
         if (rc != 0) {
             snprintf(err, err_len, "could not watch the free space of \"%s\": %s",
                      server->state_dir, uv_strerror(rc));
-            uv_close((uv_handle_t *)&server->listener, NULL);
-            uv_run(loop, UV_RUN_NOWAIT);
-            free(server);
+            abandon_start(server);
             return rc;
         }
     }
@@ -79,10 +123,11 @@ int cn_server_start(uv_loop_t *loop, const struct cn_server_config *config,
 static void maybe_finish_stop(struct cn_server *server)
 {
     if (!server->stopping || server->sessions || !server->listener_closed ||
-        !server->grace_timer_closed)
+        !server->tls_listener_closed || !server->grace_timer_closed)
         return;
     void (*done)(void *) = server->stop_done;
     void *user = server->stop_user;
+    cn_tls_context_free(server->tls);
     free(server);
     if (done)
         done(user);
@@ -106,7 +151,10 @@ void cn_server_session_gone(struct cn_server *server)
 static void on_listener_closed(uv_handle_t *handle)
 {
     struct cn_server *server = handle->data;
-    server->listener_closed = 1;
+    if (handle == (uv_handle_t *)&server->tls_listener)
+        server->tls_listener_closed = 1;
+    else
+        server->listener_closed = 1;
     maybe_finish_stop(server);
 }
 
@@ -141,6 +189,8 @@ void cn_server_stop(struct cn_server *server, uint32_t grace_ms, void (*done)(vo
         server->disk = NULL;
     }
     uv_close((uv_handle_t *)&server->listener, on_listener_closed);
+    if (server->tls != NULL)
+        uv_close((uv_handle_t *)&server->tls_listener, on_listener_closed);
     if (!server->sessions) {
         uv_close((uv_handle_t *)&server->grace_timer, on_grace_timer_closed);
         return;

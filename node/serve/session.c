@@ -86,9 +86,11 @@ static void on_tcp_data(void *user, const uint8_t *data, size_t len)
 static void on_tcp_transport_closed(void *user, int status)
 {
     struct cn_session *s = user;
-    if (status != UV_EOF)
+    if (status != UV_EOF) {
+        const char *tls_error = s->conn ? cn_tcp_tls_error(s->conn) : "";
         cn_log_info("[assoc %llu] connection from %s lost: %s", (unsigned long long)s->id,
-                    s->peer, uv_strerror(status));
+                    s->peer, tls_error[0] ? tls_error : uv_strerror(status));
+    }
     if (s->assoc)
         cn_assoc_transport_closed(s->assoc);
     else if (s->conn)
@@ -391,7 +393,8 @@ void cn_session_pause_reading(struct cn_session *s)
     }
 }
 
-int cn_session_accept(struct cn_server *server)
+int cn_session_accept(struct cn_server *server, uv_stream_t *listener,
+                      struct cn_tls_context *tls)
 {
     struct cn_session *s = calloc(1, sizeof *s);
     if (!s)
@@ -404,7 +407,8 @@ int cn_session_accept(struct cn_server *server)
         free(s);
         return UV_ENOMEM;
     }
-    int rc = cn_tcp_accept((uv_stream_t *)&server->listener, &session_tcp_ops, s, &s->conn);
+    int rc = tls != NULL ? cn_tcp_accept_tls(listener, tls, &session_tcp_ops, s, &s->conn)
+                         : cn_tcp_accept(listener, &session_tcp_ops, s, &s->conn);
     if (rc != 0) {
         cn_assoc_free(s->assoc);
         free(s);
@@ -419,7 +423,8 @@ int cn_session_accept(struct cn_server *server)
         s->next->prev = s;
     server->sessions = s;
     server->stats.associations_active++;
-    cn_log_debug("[assoc %llu] connection from %s", (unsigned long long)s->id, s->peer);
+    cn_log_debug("[assoc %llu] %sconnection from %s", (unsigned long long)s->id,
+                 tls != NULL ? "TLS " : "", s->peer);
     cn_assoc_transport_connected(s->assoc);
     return 0;
 }
