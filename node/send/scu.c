@@ -367,7 +367,10 @@ static void on_tcp_transport_closed(void *user, int status)
                         scu->host, scu->port);
     else
         scu_set_failure(scu, CN_SCU_TRANSIENT, "connection to %s at %s:%u lost: %s", scu->called_ae,
-                        scu->host, scu->port, uv_strerror(status));
+                        scu->host, scu->port,
+                        scu->conn != NULL && cn_tcp_tls_error(scu->conn)[0]
+                            ? cn_tcp_tls_error(scu->conn)
+                            : uv_strerror(status));
     if (scu->assoc != NULL)
         cn_assoc_transport_closed(scu->assoc);
     else if (scu->conn != NULL)
@@ -378,8 +381,10 @@ static void on_tcp_connected(void *user, int status)
 {
     struct cn_scu *scu = user;
     if (status != 0) {
-        scu_set_failure(scu, CN_SCU_TRANSIENT, "could not connect to %s at %s:%u: %s",
-                        scu->called_ae, scu->host, scu->port, uv_strerror(status));
+        const char *tls_error = scu->conn != NULL ? cn_tcp_tls_error(scu->conn) : "";
+        scu_set_failure(scu, CN_SCU_TRANSIENT, "could not connect to %s at %s:%u: %s%s",
+                        scu->called_ae, scu->host, scu->port,
+                        tls_error[0] ? "TLS: " : "", tls_error[0] ? tls_error : uv_strerror(status));
         return; /* on_closed follows */
     }
     scu_arm_timer(scu, "A-ASSOCIATE-AC");
@@ -671,7 +676,10 @@ void scu_meta_done(struct cn_scu *scu)
     free(rq);
     scu_arm_timer(scu, "the TCP connection");
     scu_ref(scu); /* the connection, until on_closed */
-    rc = cn_tcp_connect(scu->loop, scu->host, scu->port, &tcp_ops, scu, &scu->conn);
+    rc = scu->tls != NULL ? cn_tcp_connect_tls(scu->loop, scu->host, scu->port, scu->tls,
+                                               &tcp_ops, scu, &scu->conn)
+                          : cn_tcp_connect(scu->loop, scu->host, scu->port, &tcp_ops, scu,
+                                           &scu->conn);
     if (rc != 0) {
         scu_unref(scu);
         scu->conn = NULL;
@@ -720,6 +728,7 @@ int cn_scu_start(uv_loop_t *loop, const struct cn_scu_options *options, const ch
     snprintf(scu->called_ae, sizeof scu->called_ae, "%s", options->called_ae);
     snprintf(scu->host, sizeof scu->host, "%s", options->host);
     scu->port = options->port;
+    scu->tls = options->tls;
     scu->timeout_ms = options->timeout_ms ? options->timeout_ms : CN_SCU_DEFAULT_TIMEOUT_MS;
     cn_assoc_config_init(&scu->assoc_config);
     snprintf(scu->assoc_config.ae_title, sizeof scu->assoc_config.ae_title, "%s",

@@ -33,6 +33,8 @@
 
 #include "send/meta.h"
 
+struct cn_tls_context;
+
 #define CN_SCU_DEFAULT_TIMEOUT_MS 30000u
 #define CN_SCU_CHUNK_LEN (64u * 1024u)
 #define CN_SCU_WRITE_HIGH_WATER_LEN (256u * 1024u)
@@ -61,6 +63,9 @@ struct cn_scu_options {
     uint16_t port;
     uint32_t timeout_ms;  /* 0: CN_SCU_DEFAULT_TIMEOUT_MS */
     uint32_t max_pdu_len; /* our maximum length received; 0: the ul default */
+    /* DICOM TLS (PS3.15 B.9) with this client context (net/tls.h; borrowed: valid until
+     * done is called); NULL: plain TCP. The peer's certificate must name host. */
+    struct cn_tls_context *tls;
 };
 
 struct cn_scu_result {

@@ -43,6 +43,7 @@ struct cn_scu {
     char host[CN_SCU_HOST_SIZE];
     uint16_t port;
     uint32_t timeout_ms;
+    struct cn_tls_context *tls; /* options->tls, used when connecting; NULL: plain TCP */
     struct cn_assoc_config assoc_config;
 
     struct scu_file *files;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "net/tls.h"
 #include "util/log.h"
 
 #define DEFAULT_CALLING_AE "CALCNODE"
@@ -65,6 +66,7 @@ struct cn_sender {
     struct cn_db_async *db;
     struct cn_sender_config config;
     struct cn_send_peer *peers;
+    struct cn_tls_context *tls; /* for peers with tls set; NULL when none has */
     char calling_ae[CN_SCU_AE_SIZE];
     uv_timer_t timer;
     enum phase phase;
@@ -117,6 +119,7 @@ static void on_timer_closed(uv_handle_t *handle)
     void (*done)(void *) = s->stop_done;
     void *user = s->stop_user;
     clear_rows(s);
+    cn_tls_context_free(s->tls);
     free(s->peers);
     free(s);
     if (done != NULL)
@@ -371,7 +374,8 @@ static void on_claimed(const PGresult *res, const char *error, void *user)
                                          .called_ae = peer->ae_title,
                                          .host = peer->host,
                                          .port = peer->port,
-                                         .timeout_ms = s->config.timeout_ms};
+                                         .timeout_ms = s->config.timeout_ms,
+                                         .tls = peer->tls ? s->tls : NULL};
         s->phase = PHASE_SENDING;
         rc = cn_scu_start(s->loop, &options, s->paths, s->row_count, on_scu_done, s, &s->scu);
         if (rc == 0)
@@ -452,6 +456,17 @@ int cn_sender_start(uv_loop_t *loop, struct cn_db_async *db, const struct cn_sen
     }
     if (config->peer_count > 0)
         memcpy(s->peers, config->peers, config->peer_count * sizeof *s->peers);
+    int any_tls = 0;
+    for (size_t i = 0; i < config->peer_count; i++)
+        any_tls |= s->peers[i].tls;
+    char tls_err[CN_TLS_ERROR_SIZE];
+    if (any_tls && cn_tls_context_new(CN_TLS_CLIENT, config->tls_cert, config->tls_key,
+                                      config->tls_ca, &s->tls, tls_err, sizeof tls_err) != 0) {
+        cn_log_error("sender: peers with tls on cannot be reached: %s", tls_err);
+        free(s->peers);
+        free(s);
+        return UV_EINVAL;
+    }
     for (size_t i = 0; i < config->peer_count; i++)
         destination_stats(s, s->peers[i].ae_title); /* a peer's zeros show before any send */
     s->loop = loop;

@@ -106,7 +106,8 @@ struct cn_sender_stats {
 
 /* Starts the sender on loop with db (borrowed: must outlive the sender; its connection
  * may still be coming up). The first claim runs from the loop. Returns 0 and a new
- * sender in *out, or UV_EINVAL (bad config) / UV_ENOMEM. */
+ * sender in *out, or UV_EINVAL (bad config, or TLS files that cannot be loaded while a
+ * peer has tls set: the reason is logged) / UV_ENOMEM. */
 int cn_sender_start(uv_loop_t *loop, struct cn_db_async *db, const struct cn_sender_config *config,
                     struct cn_sender **out);
 
