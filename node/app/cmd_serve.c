@@ -1,17 +1,21 @@
 /* calcnode serve: the node. Starts (or connects to) the database, applies migrations,
  * and runs the association server on the libuv loop until SIGINT or SIGTERM. */
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "app/commands.h"
 #include "app/model.h"
 #include "app/dbopen.h"
 #include "app/options.h"
+#include "audit/forward.h"
 #include "db/async.h"
+#include "db/audit.h"
 #include "db/catalogue.h"
 #include "db/db.h"
 #include "db/listen.h"
@@ -67,8 +71,53 @@ struct serve_state {
     struct cn_db_async *db;
     struct cn_http *http;             /* NULL: no HTTP server */
     struct cn_worker_pool *workers;   /* NULL: none in this process */
+    struct cn_audit_forwarder *audit_forwarder; /* NULL: audit_syslog empty */
     int stopping;
 };
+
+static void on_audit_recorded(int status, int64_t id, const char *error, void *user)
+{
+    (void)id;
+    (void)user;
+    if (status != 0)
+        cn_log_warning("could not record an audit event: %s", error);
+}
+
+/* Records an event with a JSON detail (taken: freed here). */
+static void record_audit(struct serve_state *st, const char *actor, const char *action,
+                         const char *object, const char *outcome, json_t *detail)
+{
+    char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    int rc = cn_db_audit_record(st->db, actor, action, object, outcome, text, on_audit_recorded,
+                                NULL);
+    if (rc != 0)
+        cn_log_warning("could not record audit event \"%s\": %s", action, cn_db_strerror(rc));
+    free(text);
+    if (st->audit_forwarder != NULL)
+        cn_audit_forwarder_wake(st->audit_forwarder);
+}
+
+/* PS3.15 A.5.3.1 Application Activity: this node starting or stopping. */
+static void record_application_activity(struct serve_state *st, const char *action)
+{
+    const char *user = getenv("USER");
+    record_audit(st, st->conf->ae_title, action, NULL, CN_DB_AUDIT_SUCCESS,
+                 json_pack("{s:s, s:s, s:I, s:i}", "user", user != NULL ? user : "unknown",
+                           "version", CALCNODE_VERSION, "pid", (json_int_t)getpid(), "port",
+                           (int)st->conf->port));
+}
+
+/* PS3.15 A.5.3.11 Security Alert (Node Authentication): an association refused. */
+static void on_association_rejected(void *user, const char *calling_ae, const char *called_ae,
+                                    const char *peer, const char *reason)
+{
+    struct serve_state *st = user;
+    record_audit(st, calling_ae[0] ? calling_ae : "unknown", CN_DB_AUDIT_ASSOCIATION_REFUSED,
+                 peer, CN_DB_AUDIT_MINOR_FAILURE,
+                 json_pack("{s:s, s:s, s:s, s:s}", "calling_ae", calling_ae, "called_ae",
+                           called_ae, "address", peer, "reason", reason));
+}
 
 /* Worker thread: results were queued for sending. */
 static void on_job_done(void *user)
@@ -203,6 +252,16 @@ static void on_sender_stopped(void *user)
     cn_completion_stop(st->completion, on_completion_stopped, st);
 }
 
+static void stop_sender(void *user)
+{
+    struct serve_state *st = user;
+    st->audit_forwarder = NULL;
+    if (st->sender)
+        cn_sender_stop(st->sender, on_sender_stopped, st);
+    else
+        on_sender_stopped(st);
+}
+
 static void on_server_stopped(void *user)
 {
     struct serve_state *st = user;
@@ -211,10 +270,11 @@ static void on_server_stopped(void *user)
     if (st->outbound_listen)
         cn_db_listen_stop(st->outbound_listen);
     st->outbound_listen = NULL;
-    if (st->sender)
-        cn_sender_stop(st->sender, on_sender_stopped, st);
+    record_application_activity(st, CN_DB_AUDIT_APPLICATION_STOP);
+    if (st->audit_forwarder) /* its last pass sends the stop too */
+        cn_audit_forwarder_stop(st->audit_forwarder, stop_sender, st);
     else
-        on_sender_stopped(st);
+        stop_sender(st);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -312,6 +372,8 @@ int cn_cmd_serve(int argc, char **argv)
         .max_associations_per_ae = conf.max_associations_per_ae,
         .max_object_size = conf.max_object_size,
         .min_free_disk = conf.min_free_disk,
+        .association_rejected = on_association_rejected,
+        .association_rejected_user = &st,
     };
     if (cn_completion_start(st.loop, st.db, quiet_period_of, &st, &st.completion) != 0) {
         cn_log_error("out of memory");
@@ -352,6 +414,18 @@ int cn_cmd_serve(int argc, char **argv)
         cn_db_async_close(st.db, NULL, NULL);
         uv_run(st.loop, UV_RUN_DEFAULT);
         goto out;
+    }
+    record_application_activity(&st, CN_DB_AUDIT_APPLICATION_START);
+    if (conf.audit_syslog[0] != '\0') {
+        struct cn_audit_forwarder_config audit_config = {
+            .target = conf.audit_syslog,
+            .ae_title = conf.ae_title,
+        };
+        if (cn_audit_forwarder_start(st.loop, st.db, &audit_config, &st.audit_forwarder, err,
+                                     sizeof err) != 0)
+            cn_log_error("%s", err);
+        else
+            cn_log_info("audit events forwarded to %s", conf.audit_syslog);
     }
     uv_signal_init(st.loop, &st.sigint);
     uv_signal_init(st.loop, &st.sigterm);
