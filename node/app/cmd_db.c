@@ -1,10 +1,13 @@
 /* calcnode db migrate: applies the migrations of sql/ and exits. */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/commands.h"
 #include "app/dbopen.h"
 #include "app/options.h"
+#include "db/audit.h"
 
 static const char db_usage[] =
     "usage: calcnode db migrate [-c FILE] [--state-dir DIR | --database-url URL] "
@@ -28,7 +31,18 @@ int cn_cmd_db(int argc, char **argv)
         fprintf(stderr, "calcnode db migrate: %s\n", err);
         return 1;
     }
+    /* PS3.15 A.5.3.11 Security Alert, Software Configuration: an operator's migration */
+    PGresult *res = PQexec(db.conn, "SELECT coalesce(max(version), 0) FROM schema_version");
+    char object[64] = "schema version unknown";
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        snprintf(object, sizeof object, "schema version %s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *user = getenv("USER");
+    if (cn_db_audit_record_blocking(db.conn, user != NULL ? user : "operator",
+                                    CN_DB_AUDIT_MIGRATE_DATABASE, object, CN_DB_AUDIT_SUCCESS,
+                                    "{\"via\": \"command line\"}", NULL, err, sizeof err) != 0)
+        fprintf(stderr, "calcnode db migrate: %s\n", err);
     cn_app_db_close(&db);
-    printf("database is up to date\n");
+    printf("database is up to date (%s)\n", object);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "app/commands.h"
 #include "app/dbopen.h"
 #include "app/options.h"
+#include "db/audit.h"
 
 enum {
     OPT_STATE = CN_OPT_FIRST_COMMAND_SPECIFIC,
@@ -28,6 +29,7 @@ struct queue_table {
     const char *table;
     const char *list_sql;   /* $1 state or NULL, $2 limit */
     const char *audit_object;
+    const char *audit_retry, *audit_cancel; /* the audit actions (db/audit.h) */
 };
 
 static const struct queue_table jobs_table = {
@@ -40,6 +42,8 @@ static const struct queue_table jobs_table = {
     "coalesce(results_dir, '') "
     "FROM jobs WHERE ($1::text IS NULL OR state = $1) ORDER BY id DESC LIMIT $2::int",
     "job",
+    CN_DB_AUDIT_RETRY_JOB,
+    CN_DB_AUDIT_CANCEL_JOB,
 };
 
 static const char *const job_columns[] = {
@@ -57,6 +61,8 @@ static const struct queue_table outbound_table = {
     "coalesce(job_id::text, '') "
     "FROM outbound WHERE ($1::text IS NULL OR state = $1) ORDER BY id DESC LIMIT $2::int",
     "outbound",
+    CN_DB_AUDIT_RETRY_OUTBOUND,
+    CN_DB_AUDIT_CANCEL_OUTBOUND,
 };
 
 static const char *const outbound_columns[] = {
@@ -93,6 +99,26 @@ static const struct option queue_extra[] = {
     {"limit", required_argument, NULL, OPT_LIMIT},
     {NULL, 0, NULL, 0},
 };
+
+/* Records an operator's action (PS3.15 A.5.3.11 Security Alert, Use of Restricted
+ * Function): refused when the row was not in a state that allows it. A failure to record
+ * is reported but does not undo the action. */
+static void record_action(PGconn *conn, const char *command, const char *action,
+                          const char *object, int done, const char *study_uid)
+{
+    const char *user = getenv("USER");
+    json_t *detail = json_pack("{s:s}", "via", "command line");
+    if (study_uid != NULL)
+        json_object_set_new(detail, "study_instance_uid", json_string(study_uid));
+    char *text = json_dumps(detail, JSON_COMPACT);
+    json_decref(detail);
+    char err[512];
+    if (cn_db_audit_record_blocking(conn, user != NULL ? user : "operator", action, object,
+                                    done ? CN_DB_AUDIT_SUCCESS : CN_DB_AUDIT_MINOR_FAILURE, text,
+                                    NULL, err, sizeof err) != 0)
+        fprintf(stderr, "calcnode %s: %s\n", command, err);
+    free(text);
+}
 
 static int list(PGconn *conn, const struct queue_table *t, const char *const *columns,
                 const struct queue_options *o)
@@ -159,15 +185,11 @@ static int act(PGconn *conn, const struct queue_table *t, const char *action, co
     }
     int changed = PQntuples(res) == 1;
     PQclear(res);
-    const char *user = getenv("USER");
-    const char *aparams[] = {user ? user : "operator", action, t->audit_object, id,
-                             changed ? "done" : "refused"};
-    res = PQexecParams(conn,
-                       "INSERT INTO audit (actor, action, object, outcome, detail) "
-                       "VALUES ($1, $2 || ' ' || $3, $3 || ' ' || $4, $5, "
-                       "jsonb_build_object('via', 'command line'))",
-                       5, NULL, aparams, NULL, NULL, 0);
-    PQclear(res);
+    char object[64];
+    snprintf(object, sizeof object, "%s %s", t->audit_object, id);
+    record_action(conn, t->command,
+                  strcmp(action, "retry") == 0 ? t->audit_retry : t->audit_cancel, object,
+                  changed, NULL);
     if (!changed) {
         fprintf(stderr, "calcnode %s %s: %s %s is not in a state that allows it "
                         "(retry: failed or dead; cancel: queued or failed)\n",
@@ -196,14 +218,7 @@ static int requeue(PGconn *conn, const char *study_uid)
     else
         fprintf(stderr, "calcnode jobs requeue: no study \"%s\"\n", study_uid);
     PQclear(res);
-    const char *user = getenv("USER");
-    const char *aparams[] = {user ? user : "operator", study_uid, ok ? "done" : "refused"};
-    res = PQexecParams(conn,
-                       "INSERT INTO audit (actor, action, object, outcome, detail) "
-                       "VALUES ($1, 'requeue study', 'study ' || $2, $3, "
-                       "jsonb_build_object('via', 'command line'))",
-                       3, NULL, aparams, NULL, NULL, 0);
-    PQclear(res);
+    record_action(conn, "jobs requeue", CN_DB_AUDIT_REQUEUE_STUDY, study_uid, ok, study_uid);
     if (ok)
         printf("study %s queued (job %s)\n", study_uid, job);
     return ok ? 0 : 1;
