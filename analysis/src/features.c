@@ -81,6 +81,7 @@ struct work {
     struct ca_shape *shapes; /* one per calcification */
     float *values;           /* scratch for intensities */
     size_t values_cap;
+    struct ca_ring_scratch ring; /* reused by every ca_ring_measure of the call */
     struct ca_features *out;
 };
 
@@ -176,7 +177,8 @@ static int calcification_features(struct work *w, size_t i)
 
     struct ca_ring ring;
     uint32_t self = (uint32_t)i;
-    rc = ca_ring_measure(w->r, w->sp, w->shapes, &self, 1, w->r->calcifications[i].bbox, 0, &ring);
+    rc = ca_ring_measure(w->r, w->sp, w->shapes, &self, 1, w->r->calcifications[i].bbox, 0,
+                         &w->ring, &ring);
     if (rc != 0)
         return rc;
     f[CA_CF_DENSITY_8] = ring.density_8;
@@ -381,7 +383,7 @@ static int cluster_features(struct work *w, size_t k)
     if (rc != 0)
         return rc;
     struct ca_ring ring;
-    rc = ca_ring_measure(w->r, w->sp, w->shapes, c->members, c->count, box, 1, &ring);
+    rc = ca_ring_measure(w->r, w->sp, w->shapes, c->members, c->count, box, 1, &w->ring, &ring);
     if (rc != 0)
         return rc;
     f[CA_KF_DENSITY_8] = ring.density_8;
@@ -446,6 +448,7 @@ int ca_features_compute(const struct ca_result *result, const double spacing_mm[
             ca_shape_release(&w.shapes[i]);
     free(w.shapes);
     free(w.values);
+    ca_ring_scratch_release(&w.ring);
     if (rc != 0)
         ca_features_free(out);
     return rc;

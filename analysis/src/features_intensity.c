@@ -19,21 +19,6 @@
 
 enum { FO_MEAN, FO_STD, FO_SKEWNESS, FO_KURTOSIS, FO_MIN, FO_MAX, FO_P10, FO_P90, FO_ENTROPY };
 
-/* numpy.percentile, linear method: a[i] + (a[i + 1] - a[i]) * t at index q / 100 * (n-1). */
-static double percentile(float *v, size_t n, double q)
-{
-    double index = q / 100.0 * (double)(n - 1);
-    size_t lo = (size_t)floor(index);
-    double t = index - (double)lo;
-    double a = ca_select(v, n, lo);
-    if (lo + 1 >= n || t == 0.0)
-        return a;
-    float b = v[lo + 1];
-    for (size_t i = lo + 2; i < n; i++)
-        b = v[i] < b ? v[i] : b;
-    return a + ((double)b - a) * t;
-}
-
 static double entropy(const float *v, size_t n)
 {
     /* pyradiomics binWidth discretisation: bins [k w, (k + 1) w) */
@@ -79,8 +64,11 @@ void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT])
     out[FO_MIN] = lo;
     out[FO_MAX] = hi;
     out[FO_ENTROPY] = entropy(v, n);
-    out[FO_P10] = percentile(v, n, PERCENTILE_LOW);
-    out[FO_P90] = percentile(v, n, PERCENTILE_HIGH);
+    static const double q[2] = {PERCENTILE_LOW, PERCENTILE_HIGH};
+    double p[2];
+    ca_percentiles_in_range(v, n, (float)lo, (float)hi, q, 2, p);
+    out[FO_P10] = p[0];
+    out[FO_P90] = p[1];
 }
 
 /* Levels of the ring map: a pixel's level is the smallest ring that holds it. */
@@ -89,11 +77,13 @@ enum { LEVEL_NONE, LEVEL_32, LEVEL_25, LEVEL_8 };
 /*
  * half[dy] for dy = 0..ry: the largest dx with (dx sx)^2 + (dy sy)^2 <= r^2 (with the
  * slack), or -1 when the row dy is out of reach. Adjusted by the exact test so that
- * membership is the same as comparing squared distances.
+ * membership is the same as comparing squared distances. Returns the last dy in reach
+ * (half is -1 exactly beyond it, as the rows' distance only grows with dy).
  */
-static void disc_rows(double r_mm, const double sp[2], int64_t ry, int64_t *half)
+static int64_t disc_rows(double r_mm, const double sp[2], int64_t ry, int64_t *half)
 {
     double limit = r_mm * r_mm * (1.0 + RADIUS_SLACK);
+    int64_t last = -1;
     for (int64_t dy = 0; dy <= ry; dy++) {
         double yy = (double)dy * sp[0];
         yy *= yy;
@@ -107,33 +97,71 @@ static void disc_rows(double r_mm, const double sp[2], int64_t ry, int64_t *half
         while (hw >= 0 && (double)hw * sp[1] * (double)hw * sp[1] + yy > limit)
             hw--;
         half[dy] = hw;
+        last = dy;
     }
+    return last;
 }
 
-/* Marks with level every window pixel within the disc rows half of a border pixel. The
- * nearest pixel of a set to a pixel outside it is always a border pixel (one with a
- * 4-neighbour outside), so the discs of the border pixels cover the whole ring. */
+/* Marks with level every window pixel within the disc rows half (rows -reach..reach) of
+ * a border pixel. The nearest pixel of a set to a pixel outside it is always a border
+ * pixel (one with a 4-neighbour outside), so the discs of the border pixels cover the
+ * whole ring. Border pixels side by side on a row are taken as one run: the union of
+ * their discs' rows is one interval per row, [first - half, last + half]. */
 static void stamp(uint8_t *map, uint32_t w, uint32_t h, uint32_t x0, uint32_t y0,
-                  const struct ca_shape *shape, const int64_t *half, int64_t ry, uint8_t level)
+                  const struct ca_shape *shape, const int64_t *half, int64_t reach, uint8_t level)
 {
-    for (size_t b = 0; b < shape->border_count; b++) {
-        int64_t bx = (int64_t)shape->border_xy[2 * b] - x0;
-        int64_t by = (int64_t)shape->border_xy[2 * b + 1] - y0;
-        for (int64_t dy = -ry; dy <= ry; dy++) {
-            int64_t y = by + dy, hw = half[dy < 0 ? -dy : dy];
-            if (y < 0 || y >= (int64_t)h || hw < 0)
-                continue;
-            int64_t xa = bx - hw < 0 ? 0 : bx - hw;
-            int64_t xb = bx + hw >= (int64_t)w ? (int64_t)w - 1 : bx + hw;
+    const uint32_t *p = shape->border_xy;
+    size_t count = shape->border_count;
+    for (size_t b = 0; b < count;) {
+        size_t e = b + 1;
+        while (e < count && p[2 * e + 1] == p[2 * b + 1] && p[2 * e] == p[2 * e - 2] + 1)
+            e++;
+        int64_t first = (int64_t)p[2 * b] - x0, last = (int64_t)p[2 * e - 2] - x0;
+        int64_t by = (int64_t)p[2 * b + 1] - y0;
+        int64_t ya = by - reach < 0 ? 0 : by - reach;
+        int64_t yb = by + reach >= (int64_t)h ? (int64_t)h - 1 : by + reach;
+        for (int64_t y = ya; y <= yb; y++) {
+            int64_t hw = half[y < by ? by - y : y - by];
+            int64_t xa = first - hw < 0 ? 0 : first - hw;
+            int64_t xb = last + hw >= (int64_t)w ? (int64_t)w - 1 : last + hw;
             if (xa <= xb)
                 memset(map + (size_t)y * w + (size_t)xa, level, (size_t)(xb - xa + 1));
         }
+        b = e;
     }
+}
+
+/* Makes room for a window of n pixels and a disc table of rows entries in s. */
+static int reserve(struct ca_ring_scratch *s, size_t n, size_t rows)
+{
+    if (n > s->capacity) {
+        free(s->map), free(s->ring);
+        s->map = malloc(n);
+        s->ring = malloc(n * sizeof(float));
+        s->capacity = s->map && s->ring ? n : 0;
+        if (!s->capacity)
+            return CA_ERR_OUT_OF_MEMORY;
+    }
+    if (rows > s->half_capacity) {
+        free(s->half);
+        s->half = malloc(rows * sizeof(int64_t));
+        s->half_capacity = s->half ? rows : 0;
+        if (!s->half)
+            return CA_ERR_OUT_OF_MEMORY;
+    }
+    return 0;
+}
+
+void ca_ring_scratch_release(struct ca_ring_scratch *s)
+{
+    free(s->map), free(s->ring), free(s->half);
+    *s = (struct ca_ring_scratch){0};
 }
 
 int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
                     const struct ca_shape *shapes, const uint32_t *members, size_t count,
-                    const uint32_t box[4], int with_32, struct ca_ring *out)
+                    const uint32_t box[4], int with_32, struct ca_ring_scratch *scratch,
+                    struct ca_ring *out)
 {
     *out = (struct ca_ring){0};
     double reach_mm = with_32 ? CA_FEATURES_DENSITY_32_MM : CA_FEATURES_RING_MM;
@@ -144,13 +172,12 @@ int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
     uint32_t y1 = box[3] + ry < r->rows ? box[3] + ry : r->rows - 1;
     uint32_t w = x1 - x0 + 1, h = y1 - y0 + 1;
     size_t n = (size_t)w * h;
-    uint8_t *map = calloc(n, 1);
-    float *ring = malloc(n * sizeof(float));
-    int64_t *half = malloc(((size_t)ry + 1) * sizeof(int64_t));
-    if (!map || !ring || !half) {
-        free(map), free(ring), free(half);
+    if (reserve(scratch, n, (size_t)ry + 1) != 0)
         return CA_ERR_OUT_OF_MEMORY;
-    }
+    uint8_t *map = scratch->map;
+    float *ring = scratch->ring;
+    int64_t *half = scratch->half;
+    memset(map, LEVEL_NONE, n);
     static const struct {
         double r_mm;
         uint8_t level;
@@ -159,29 +186,42 @@ int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
                  {CA_FEATURES_DENSITY_8_MM, LEVEL_8}};
     /* widest first: a narrower disc overwrites with its higher level */
     for (size_t d = with_32 ? 0 : 1; d < sizeof(discs) / sizeof(discs[0]); d++) {
-        disc_rows(discs[d].r_mm, spacing_mm, ry, half);
+        int64_t reach = disc_rows(discs[d].r_mm, spacing_mm, ry, half);
         for (size_t m = 0; m < count; m++)
-            stamp(map, w, h, x0, y0, &shapes[members[m]], half, ry, discs[d].level);
+            stamp(map, w, h, x0, y0, &shapes[members[m]], half, reach, discs[d].level);
     }
     double sum8 = 0.0, sum32 = 0.0;
     size_t n8 = 0, n25 = 0, n32 = 0;
     for (uint32_t y = 0; y < h; y++) {
         const uint8_t *lv = map + (size_t)y * w;
         size_t img = (size_t)(y0 + y) * r->columns + x0;
-        for (uint32_t x = 0; x < w; x++) {
-            if (lv[x] == LEVEL_NONE || r->labels[img + x] != 0 || !r->breast_mask[img + x])
-                continue;
-            float value = r->normalized[img + x];
-            if (lv[x] == LEVEL_8)
-                sum8 += value, n8++;
-            if (lv[x] >= LEVEL_25)
-                ring[n25++] = value;
-            sum32 += value, n32++;
+        const uint32_t *labels = r->labels + img;
+        const uint8_t *breast = r->breast_mask + img;
+        const float *value = r->normalized + img;
+        /* two loops: the 3.2 mm sum is a second dependency chain that a calcification's
+         * ring (without it) need not wait for */
+        if (with_32) {
+            for (uint32_t x = 0; x < w; x++) {
+                if (lv[x] == LEVEL_NONE || labels[x] != 0 || !breast[x])
+                    continue;
+                if (lv[x] == LEVEL_8)
+                    sum8 += value[x], n8++;
+                if (lv[x] >= LEVEL_25)
+                    ring[n25++] = value[x];
+                sum32 += value[x], n32++;
+            }
+        } else {
+            for (uint32_t x = 0; x < w; x++) {
+                if (lv[x] == LEVEL_NONE || labels[x] != 0 || !breast[x])
+                    continue;
+                if (lv[x] == LEVEL_8)
+                    sum8 += value[x], n8++;
+                ring[n25++] = value[x];
+            }
         }
     }
     out->density_8 = n8 ? sum8 / (double)n8 : 0.0;
     out->density_32 = with_32 && n32 ? sum32 / (double)n32 : 0.0;
     ca_first_order(ring, n25, out->stats);
-    free(map), free(ring), free(half);
     return 0;
 }

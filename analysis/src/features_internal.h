@@ -63,6 +63,11 @@ double ca_polygon_area(const struct ca_pt *p, size_t n);
  * order); all zero when n is 0. */
 void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT]);
 
+/* ca_percentiles (calc/kernels.h) for a caller that has checked its arguments and knows
+ * the smallest (lo) and the largest (hi) of v[0..n-1]; n > 0. */
+void ca_percentiles_in_range(float *v, size_t n, float lo, float hi, const double *q, size_t count,
+                             double *out);
+
 /* The tissue around a set of calcification pixels. */
 struct ca_ring {
     double density_8;  /* mean of the CA_FEATURES_DENSITY_8_MM ring */
@@ -70,14 +75,30 @@ struct ca_ring {
     double stats[CA_FIRST_ORDER_COUNT]; /* of the CA_FEATURES_RING_MM ring */
 };
 
+/* Buffers ca_ring_measure keeps from one call to the next, so that a result's hundreds
+ * of rings allocate once. Zero it before the first call; ca_ring_scratch_release frees
+ * what it owns. One scratch serves one thread. */
+struct ca_ring_scratch {
+    uint8_t *map;         /* ring level of each window pixel */
+    float *ring;          /* the intensities of the CA_FEATURES_RING_MM ring */
+    size_t capacity;      /* pixels of map and ring */
+    int64_t *half;        /* half widths of a disc's rows */
+    size_t half_capacity; /* entries of half */
+};
+
+/* Frees what *scratch owns and zeroes it; safe on a zeroed scratch. */
+void ca_ring_scratch_release(struct ca_ring_scratch *scratch);
+
 /*
  * Measures the rings around the calcifications members[0..count-1] (indices into
  * shapes and the result), whose pixels all lie in the image box x0, y0, x1, y1
- * (inclusive). with_32 nonzero: also density_32. Errors: CA_ERR_OUT_OF_MEMORY.
+ * (inclusive). with_32 nonzero: also density_32. scratch: buffers reused across calls
+ * (grown as needed). Errors: CA_ERR_OUT_OF_MEMORY.
  */
 int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
                     const struct ca_shape *shapes, const uint32_t *members, size_t count,
-                    const uint32_t box[4], int with_32, struct ca_ring *out);
+                    const uint32_t box[4], int with_32, struct ca_ring_scratch *scratch,
+                    struct ca_ring *out);
 
 /* An undirected link between nodes a and b (a != b) of a graph. */
 struct ca_edge {
