@@ -407,6 +407,8 @@ int cn_cmd_serve(int argc, char **argv)
     }
     if (cn_server_start(st.loop, &server_config, st.db, &st.server, err, sizeof err) != 0) {
         cn_log_error("%s", err);
+        if (st.outbound_listen)
+            cn_db_listen_stop(st.outbound_listen); /* its connection would keep the loop alive */
         if (st.sender)
             cn_sender_stop(st.sender, NULL, NULL);
         cn_completion_stop(st.completion, NULL, NULL);
