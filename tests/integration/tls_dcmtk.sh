@@ -11,7 +11,8 @@
 #     are refused (BCP 195);
 #   - the results of an analysed 4-view study go to a TLS peer: DCMTK storescp +tls
 #     receives every SEG/SR, and calcnode checked storescp's certificate;
-#   - storescu +tls and plain storescu of the same 3 full-field images are timed.
+#   - storescu +tls and plain storescu of the same 3 full-field images are timed;
+#   - a key that does not match the certificate stops calcnode at start with the reason.
 . "$(dirname "$0")/lib/common.bash"
 . "$(dirname "$0")/lib/worklist.bash"
 need_tool echoscu
@@ -128,4 +129,13 @@ echo "storescu of 3 images ($mib MiB), median of 5: plain $(median "${plain[@]}"
   "TLS $(median "${tls[@]}") ms (plain: ${plain[*]}; TLS: ${tls[*]})"
 
 stop_node
+
+# 5. a TLS listener whose key does not match its certificate: calcnode says why and exits
+rc=0
+timeout 120 "$CALCNODE_BIN" serve --state-dir "$NODE_STATE" --listen-host 127.0.0.1 \
+  --port "$(free_port)" --tls-port "$(free_port)" --tls-cert "$certs/server.pem" \
+  --tls-key "$certs/client.key" >"$TEST_TMP/badkey.log" 2>&1 || rc=$?
+[ $rc -eq 1 ] || { tail -5 "$TEST_TMP/badkey.log"; fail "calcnode with a mismatched TLS key exited with $rc, not 1"; }
+grep -q 'could not start the DICOM TLS listener on port [0-9]*: could not load TLS key ".*client.key": key values mismatch' \
+  "$TEST_TMP/badkey.log" || { tail -5 "$TEST_TMP/badkey.log"; fail "no clear message for the mismatched key"; }
 echo "PASS: DICOM TLS with DCMTK: certificates checked both ways, refusals logged, results delivered over TLS"
