@@ -63,10 +63,44 @@ double ca_polygon_area(const struct ca_pt *p, size_t n);
  * order); all zero when n is 0. */
 void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT]);
 
-/* ca_percentiles (calc/kernels.h) for a caller that has checked its arguments and knows
- * the smallest (lo) and the largest (hi) of v[0..n-1]; n > 0. */
-void ca_percentiles_in_range(float *v, size_t n, float lo, float hi, const double *q, size_t count,
-                             double *out);
+/* Bins of a rank histogram (struct ca_rank_hist). */
+#define CA_RANK_BINS 1024
+
+/*
+ * The histogram ca_percentiles (calc/kernels.h) builds, for a caller that fills it in a
+ * pass of its own: ca_rank_hist_init with the count and the smallest and largest value,
+ * ca_rank_hist_add for every value, then ca_rank_hist_percentiles. Lives on the caller's
+ * stack (about 8 KB); no allocation.
+ */
+struct ca_rank_hist {
+    double lo, scale; /* bin of x: (x - lo) * scale, truncated, at most bins - 1 */
+    size_t bins;
+    float min, max;
+    size_t count[CA_RANK_BINS];
+};
+
+/* Prepares h for n > 0 values between min and max (inclusive). */
+void ca_rank_hist_init(struct ca_rank_hist *h, size_t n, float min, float max);
+
+/* Bin of x: monotone in x (subtracting lo, multiplying by a positive scale and
+ * truncating each preserve order); a NaN, excluded by the contract, lands in the last
+ * bin rather than being converted. */
+static inline size_t ca_rank_bin(const struct ca_rank_hist *h, float x)
+{
+    double d = ((double)x - h->lo) * h->scale;
+    return d < (double)h->bins ? (size_t)d : h->bins - 1;
+}
+
+static inline void ca_rank_hist_add(struct ca_rank_hist *h, float x)
+{
+    h->count[ca_rank_bin(h, x)]++;
+}
+
+/* The percentiles q[0..count-1] (count <= CA_PERCENTILE_MAX_COUNT, each in [0,100]) of
+ * v[0..n-1], every value of which was added to h once, into out (ca_percentiles'
+ * definition). Reorders v; leaves h's counts changed. */
+void ca_rank_hist_percentiles(struct ca_rank_hist *h, float *v, size_t n, const double *q,
+                              size_t count, double *out);
 
 /* The tissue around a set of calcification pixels. */
 struct ca_ring {
@@ -79,11 +113,12 @@ struct ca_ring {
  * of rings allocate once. Zero it before the first call; ca_ring_scratch_release frees
  * what it owns. One scratch serves one thread. */
 struct ca_ring_scratch {
-    uint8_t *map;         /* ring level of each window pixel */
-    float *ring;          /* the intensities of the CA_FEATURES_RING_MM ring */
-    size_t capacity;      /* pixels of map and ring */
-    int64_t *half;        /* half widths of a disc's rows */
-    size_t half_capacity; /* entries of half */
+    uint8_t *map;        /* ring level of each window pixel; all 0 between calls */
+    float *ring;         /* the intensities of the CA_FEATURES_RING_MM ring */
+    size_t capacity;     /* pixels of map and ring */
+    int64_t *half;       /* half widths of a disc's rows */
+    uint32_t *span;      /* first and last marked column of each window row */
+    size_t row_capacity; /* entries of half, pairs of span */
 };
 
 /* Frees what *scratch owns and zeroes it; safe on a zeroed scratch. */

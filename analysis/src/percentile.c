@@ -12,58 +12,54 @@
 #include "features_internal.h"
 #include "internal.h"
 
-/* Bins of the histogram: enough that the bins holding the wanted statistics of a ring of
- * tens of thousands of pixels hold a few dozen values, small enough to live on the stack
- * and be cleared at every call. */
-#define RANK_BINS 1024
 /* Two order statistics per percentile (s[lo] and s[lo + 1]). */
 #define MAX_RANKS (2 * CA_PERCENTILE_MAX_COUNT)
 
-/* Bin of x for values in [lo, hi] spread over bins at scale bins / (hi - lo): monotone in
- * x, since subtracting lo, multiplying by a positive scale and truncating each preserve
- * order; a NaN (excluded by the contract) lands in the last bin instead of being converted. */
-static size_t bin_of(float x, double lo, double scale, size_t bins)
+void ca_rank_hist_init(struct ca_rank_hist *h, size_t n, float min, float max)
 {
-    double d = ((double)x - lo) * scale;
-    return d < (double)bins ? (size_t)d : bins - 1;
+    h->min = min, h->max = max;
+    h->lo = min;
+    if (isfinite(min) && isfinite(max) && max > min) {
+        /* about one value per bin for small n, so that few values share the wanted bins */
+        h->bins = n < CA_RANK_BINS ? n : CA_RANK_BINS;
+        h->scale = (double)h->bins / ((double)max - (double)min);
+    } else {
+        /* all values equal, or a range the bins cannot split: one bin, plain selection */
+        h->bins = 1;
+        h->scale = 0.0;
+    }
+    memset(h->count, 0, h->bins * sizeof(h->count[0]));
 }
 
 /* The order statistics want[0..count-1] (ascending ranks below n) of v into value. */
-static void order_statistics(float *v, size_t n, float lo, float hi, const size_t *want,
+static void order_statistics(struct ca_rank_hist *h, float *v, size_t n, const size_t *want,
                              size_t count, float *value)
 {
-    if (!isfinite(lo) || !isfinite(hi) || !(hi > lo)) {
-        /* all values equal, or a range the bins cannot split: plain selection */
+    if (!(h->max > h->min)) {
         for (size_t k = 0; k < count; k++)
-            value[k] = hi > lo ? ca_select(v, n, want[k]) : lo;
+            value[k] = h->min;
         return;
     }
-    size_t bins = n < RANK_BINS ? n : RANK_BINS;
-    size_t hist[RANK_BINS];
-    uint8_t wanted[RANK_BINS];
-    memset(hist, 0, bins * sizeof(hist[0]));
-    memset(wanted, 0, bins);
-    double scale = (double)bins / ((double)hi - (double)lo);
-    for (size_t i = 0; i < n; i++)
-        hist[bin_of(v[i], lo, scale, bins)]++;
-
     /* For each wanted rank, the rank it has among the values of the wanted bins once
      * they are gathered: the values of a lower bin are all smaller than those of a
      * higher one, so it is the count of wanted values in lower bins plus the rank inside
-     * its own bin (the rank minus the count of all values in lower bins). */
+     * its own bin (the rank minus the count of all values in lower bins). A wanted bin
+     * is marked by the top bit of its count, which no count reaches. */
+    const size_t mark = ~(SIZE_MAX >> 1);
     size_t inner[MAX_RANKS], below = 0, wanted_below = 0, k = 0;
-    for (size_t b = 0; b < bins && k < count; b++) {
-        while (k < count && want[k] < below + hist[b]) {
+    for (size_t b = 0; b < h->bins && k < count; b++) {
+        size_t c = h->count[b];
+        while (k < count && want[k] < below + c) {
             inner[k] = wanted_below + (want[k] - below);
-            wanted[b] = 1;
+            h->count[b] = c | mark;
             k++;
         }
-        below += hist[b];
-        wanted_below += wanted[b] ? hist[b] : 0;
+        below += c;
+        wanted_below += h->count[b] & mark ? c : 0;
     }
     size_t gathered = 0;
     for (size_t i = 0; i < n; i++)
-        if (wanted[bin_of(v[i], lo, scale, bins)]) {
+        if (h->count[ca_rank_bin(h, v[i])] & mark) {
             float t = v[i];
             v[i] = v[gathered];
             v[gathered++] = t;
@@ -72,8 +68,8 @@ static void order_statistics(float *v, size_t n, float lo, float hi, const size_
         value[k] = ca_select(v, gathered, inner[k]);
 }
 
-void ca_percentiles_in_range(float *v, size_t n, float lo, float hi, const double *q, size_t count,
-                             double *out)
+void ca_rank_hist_percentiles(struct ca_rank_hist *h, float *v, size_t n, const double *q,
+                              size_t count, double *out)
 {
     size_t want[MAX_RANKS] = {0}, rank_count = 0, lo_rank[CA_PERCENTILE_MAX_COUNT] = {0};
     double frac[CA_PERCENTILE_MAX_COUNT] = {0};
@@ -94,7 +90,7 @@ void ca_percentiles_in_range(float *v, size_t n, float lo, float hi, const doubl
             want[j - 1] = t;
         }
     float value[MAX_RANKS] = {0};
-    order_statistics(v, n, lo, hi, want, rank_count, value);
+    order_statistics(h, v, n, want, rank_count, value);
     for (size_t k = 0; k < count; k++) {
         size_t i = 0;
         while (want[i] != lo_rank[k])
@@ -122,6 +118,10 @@ int ca_percentiles(float *v, size_t n, const double *q, size_t count, double *ou
         lo = v[i] < lo ? v[i] : lo;
         hi = v[i] > hi ? v[i] : hi;
     }
-    ca_percentiles_in_range(v, n, lo, hi, q, count, out);
+    struct ca_rank_hist h;
+    ca_rank_hist_init(&h, n, lo, hi);
+    for (size_t i = 0; i < n; i++)
+        ca_rank_hist_add(&h, v[i]);
+    ca_rank_hist_percentiles(&h, v, n, q, count, out);
     return 0;
 }

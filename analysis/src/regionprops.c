@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "features_internal.h"
 
@@ -40,22 +41,58 @@ static double cross(struct ca_pt o, struct ca_pt a, struct ca_pt b)
     return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
 }
 
-static int by_xy(const void *pa, const void *pb)
+/* Lexicographic order by x, then y (the monotone chain's order). */
+static int before(struct ca_pt a, struct ca_pt b)
 {
-    const struct ca_pt *a = pa, *b = pb;
-    if (a->x != b->x)
-        return a->x < b->x ? -1 : 1;
-    return a->y < b->y ? -1 : a->y > b->y;
+    return a.x < b.x || (a.x == b.x && a.y < b.y);
+}
+
+/* Runs sorted by insertion before the merges: short enough that insertion is cheap. */
+#define SORT_RUN 16
+
+/* Sorts p[0..n-1] by before(), using tmp (n points): insertion sort of short runs, then
+ * bottom-up merges between p and tmp. A comparison inline instead of qsort's call per
+ * comparison; equal points are identical, so the order among them does not matter. */
+static void sort_points(struct ca_pt *p, struct ca_pt *tmp, size_t n)
+{
+    for (size_t lo = 0; lo < n; lo += SORT_RUN) {
+        size_t hi = lo + SORT_RUN < n ? lo + SORT_RUN : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            struct ca_pt t = p[i];
+            size_t j = i;
+            for (; j > lo && before(t, p[j - 1]); j--)
+                p[j] = p[j - 1];
+            p[j] = t;
+        }
+    }
+    struct ca_pt *src = p, *dst = tmp;
+    for (size_t width = SORT_RUN; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = before(src[j], src[i]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        struct ca_pt *t = src;
+        src = dst, dst = t;
+    }
+    if (src != p)
+        memcpy(p, src, n * sizeof(*p));
 }
 
 size_t ca_hull(struct ca_pt *p, size_t n)
 {
     if (n < 3)
         return n;
-    qsort(p, n, sizeof(*p), by_xy);
     struct ca_pt *h = malloc(2 * n * sizeof(*h));
     if (!h)
         return 0;
+    sort_points(p, h, n);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         while (k >= 2 && cross(h[k - 2], h[k - 1], p[i]) <= 0)
