@@ -61,7 +61,7 @@ struct cn_audit_forwarder {
     size_t batch_len, sends_pending, send_failures;
     int batch_full;
     /* stopping: one last pass, then closing the handles */
-    int stopping, closing;
+    int stopping, last_pass, closing;
     int open_handles;
     void (*done)(void *user);
     void *done_user;
@@ -298,6 +298,12 @@ static void on_claimed(const PGresult *res, const char *error, void *user)
 
 static void after_pass(struct cn_audit_forwarder *fwd)
 {
+    if (fwd->stopping && !fwd->last_pass) {
+        /* the pass that was under way at the stop may have missed the latest rows */
+        fwd->last_pass = 1;
+        tick(fwd);
+        return;
+    }
     if (fwd->stopping) {
         close_all(fwd);
         return;
@@ -510,6 +516,8 @@ void cn_audit_forwarder_stop(struct cn_audit_forwarder *fwd, void (*done)(void *
     fwd->done = done;
     fwd->done_user = user;
     uv_timer_stop(&fwd->timer);
-    if (fwd->phase == PHASE_IDLE)
-        tick(fwd); /* the last pass; after_pass closes */
+    if (fwd->phase == PHASE_IDLE) {
+        fwd->last_pass = 1;
+        tick(fwd); /* after_pass closes */
+    }
 }

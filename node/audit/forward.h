@@ -65,8 +65,9 @@ struct cn_audit_forwarder_stats {
 void cn_audit_forwarder_get_stats(const struct cn_audit_forwarder *fwd,
                                   struct cn_audit_forwarder_stats *out);
 
-/* Stops: finishes the batch in progress, or makes one last pass when idle (so that an
- * event recorded just before, such as the node stopping, is sent), closes the socket,
+/* Stops: finishes the pass in progress, then makes one last pass (so that an event
+ * recorded just before through the same database connection, such as the node
+ * stopping, is sent), closes the socket,
  * frees the forwarder and calls done(user) (done may be NULL). Later calls on fwd are
  * invalid. */
 void cn_audit_forwarder_stop(struct cn_audit_forwarder *fwd, void (*done)(void *user),
