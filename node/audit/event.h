@@ -22,7 +22,7 @@ enum cn_audit_shape {
 };
 
 struct cn_audit_event {
-    const char *action;                     /* the audit row's action */
+    const char *action; /* the audit row's action */
     enum cn_audit_shape shape;
     const struct cn_audit_code *event_id;   /* EventID (CID 400) */
     const struct cn_audit_code *event_type; /* EventTypeCode (CID 401), NULL: none */
@@ -40,8 +40,8 @@ extern const struct cn_audit_code cn_audit_role_destination;
 extern const struct cn_audit_code cn_audit_role_source;
 
 /* PS3.15 A.5.2.4 / CID 404 Participant Object ID Type Codes. */
-extern const struct cn_audit_code cn_audit_id_study;   /* 110180 Study Instance UID */
-extern const struct cn_audit_code cn_audit_id_patient; /* RFC 3881 2 Patient Number */
+extern const struct cn_audit_code cn_audit_id_study;       /* 110180 Study Instance UID */
+extern const struct cn_audit_code cn_audit_id_patient;     /* RFC 3881 2 Patient Number */
 extern const struct cn_audit_code cn_audit_id_node_object; /* a row of this node's queues */
 
 #endif

@@ -26,13 +26,20 @@ static const char CLAIM_SQL[] =
     "                 ORDER BY c.id LIMIT $1::integer FOR UPDATE SKIP LOCKED)"
     " RETURNING a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     "           a.actor, a.action, coalesce(a.object, ''), a.outcome, coalesce(a.detail::text, '')";
-enum { CLAIM_ID, CLAIM_AT, CLAIM_ACTOR, CLAIM_ACTION, CLAIM_OBJECT, CLAIM_OUTCOME, CLAIM_DETAIL,
-       CLAIM_COLUMN_COUNT };
+enum {
+    CLAIM_ID,
+    CLAIM_AT,
+    CLAIM_ACTOR,
+    CLAIM_ACTION,
+    CLAIM_OBJECT,
+    CLAIM_OUTCOME,
+    CLAIM_DETAIL,
+    CLAIM_COLUMN_COUNT
+};
 
 /* Marks the rows of the array $1 forwarded. */
-static const char MARK_SQL[] =
-    "UPDATE audit SET forwarded_at = now(), forward_lease_until = NULL"
-    " WHERE id = ANY($1::bigint[])";
+static const char MARK_SQL[] = "UPDATE audit SET forwarded_at = now(), forward_lease_until = NULL"
+                               " WHERE id = ANY($1::bigint[])";
 
 enum phase { PHASE_IDLE, PHASE_CONNECTING, PHASE_CLAIMING, PHASE_SENDING, PHASE_MARKING };
 
@@ -159,7 +166,8 @@ static void on_marked(const PGresult *res, const char *error, void *user)
     struct cn_audit_forwarder *fwd = user;
     if (error != NULL)
         cn_log_warning("could not mark audit rows forwarded (they are sent again when their "
-                       "claim expires): %s", error);
+                       "claim expires): %s",
+                       error);
     fwd->phase = PHASE_IDLE;
     after_pass(fwd);
 }
@@ -235,8 +243,8 @@ static int send_message(struct cn_audit_forwarder *fwd, int64_t id, const char *
     /* RFC 6587 3.4.1: MSG-LEN SP SYSLOG-MSG */
     char prefix[OCTET_COUNT_PREFIX_SIZE];
     int prefix_len = cn_audit_octet_count_prefix(len, prefix, sizeof prefix);
-    int rc = prefix_len < 0 ? UV_EINVAL : cn_tcp_write(fwd->conn, (const uint8_t *)prefix,
-                                                       (size_t)prefix_len);
+    int rc = prefix_len < 0 ? UV_EINVAL
+                            : cn_tcp_write(fwd->conn, (const uint8_t *)prefix, (size_t)prefix_len);
     if (rc == 0)
         rc = cn_tcp_write(fwd->conn, (const uint8_t *)msg, len);
     if (rc != 0)
@@ -411,8 +419,7 @@ static void tick(struct cn_audit_forwarder *fwd)
         snprintf(port, sizeof port, "%u", (unsigned)fwd->port);
         struct addrinfo hints = {.ai_socktype = SOCK_DGRAM};
         fwd->phase = PHASE_CONNECTING;
-        int rc = uv_getaddrinfo(fwd->loop, &fwd->resolve_req, on_resolved, fwd->host, port,
-                                &hints);
+        int rc = uv_getaddrinfo(fwd->loop, &fwd->resolve_req, on_resolved, fwd->host, port, &hints);
         if (rc != 0) {
             cn_log_warning("could not resolve audit collector \"%s\": %s", fwd->host,
                            uv_strerror(rc));
@@ -509,8 +516,7 @@ void cn_audit_forwarder_get_stats(const struct cn_audit_forwarder *fwd,
     *out = fwd->stats;
 }
 
-void cn_audit_forwarder_stop(struct cn_audit_forwarder *fwd, void (*done)(void *user),
-                             void *user)
+void cn_audit_forwarder_stop(struct cn_audit_forwarder *fwd, void (*done)(void *user), void *user)
 {
     fwd->stopping = 1;
     fwd->done = done;

@@ -70,7 +70,6 @@ void cn_audit_forwarder_get_stats(const struct cn_audit_forwarder *fwd,
  * stopping, is sent), closes the socket,
  * frees the forwarder and calls done(user) (done may be NULL). Later calls on fwd are
  * invalid. */
-void cn_audit_forwarder_stop(struct cn_audit_forwarder *fwd, void (*done)(void *user),
-                             void *user);
+void cn_audit_forwarder_stop(struct cn_audit_forwarder *fwd, void (*done)(void *user), void *user);
 
 #endif

@@ -93,14 +93,30 @@ static void put_escaped(struct buf *b, const char *s)
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '&': put(b, "&amp;"); break;
-        case '<': put(b, "&lt;"); break;
-        case '>': put(b, "&gt;"); break;
-        case '"': put(b, "&quot;"); break;
-        case '\'': put(b, "&apos;"); break;
-        case '\t': put(b, "&#9;"); break;
-        case '\n': put(b, "&#10;"); break;
-        case '\r': put(b, "&#13;"); break;
+        case '&':
+            put(b, "&amp;");
+            break;
+        case '<':
+            put(b, "&lt;");
+            break;
+        case '>':
+            put(b, "&gt;");
+            break;
+        case '"':
+            put(b, "&quot;");
+            break;
+        case '\'':
+            put(b, "&apos;");
+            break;
+        case '\t':
+            put(b, "&#9;");
+            break;
+        case '\n':
+            put(b, "&#10;");
+            break;
+        case '\r':
+            put(b, "&#13;");
+            break;
         default:
             if (c < 0x20)
                 put(b, "?");
@@ -200,7 +216,7 @@ struct participant {
     const char *user_id;
     const char *ae_title; /* AlternativeUserID "AETITLES=" (PS3.15 A.5.2.1), NULL: none */
     int requestor;
-    const char *nap;      /* NetworkAccessPointID */
+    const char *nap; /* NetworkAccessPointID */
     const char *nap_type;
     const struct cn_audit_code *role; /* NULL: none */
 };
@@ -311,8 +327,8 @@ int cn_audit_outcome_indicator(const char *outcome)
         const char *outcome;
         int indicator;
     } table[] = {
-        {"success", 0}, {"minor failure", 4}, {"serious failure", 8}, {"major failure", 12},
-        {"done", 0},    {"refused", 4},
+        {"success", 0},        {"minor failure", 4}, {"serious failure", 8},
+        {"major failure", 12}, {"done", 0},          {"refused", 4},
     };
     if (outcome != NULL)
         for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -327,8 +343,7 @@ static void put_participants(struct buf *b, const struct cn_audit_record *rec,
 {
     char peer_host[256];
     host_of(d->address, peer_host, sizeof peer_host);
-    struct participant node = {src->ae_title, src->ae_title, 0, src->hostname, NAP_HOST_NAME,
-                               NULL};
+    struct participant node = {src->ae_title, src->ae_title, 0, src->hostname, NAP_HOST_NAME, NULL};
     struct participant other = {rec->actor, NULL, 1, peer_host, NAP_IP_ADDRESS, NULL};
     switch (ev->shape) {
     case CN_AUDIT_SHAPE_ASSOCIATION:
@@ -406,8 +421,10 @@ int cn_audit_message_xml(const struct cn_audit_record *rec, const struct cn_audi
     json_decref(detail_obj);
 
     if (b.failed) {
-        snprintf(err, err_len, "audit row %lld: the message is longer than %u bytes or memory "
-                 "ran out", (long long)rec->id, CN_AUDIT_MESSAGE_MAX_LEN);
+        snprintf(err, err_len,
+                 "audit row %lld: the message is longer than %u bytes or memory "
+                 "ran out",
+                 (long long)rec->id, CN_AUDIT_MESSAGE_MAX_LEN);
         return -1;
     }
     *out = b.data;
@@ -460,9 +477,8 @@ int cn_audit_syslog_message(const struct cn_audit_record *rec, const struct cn_a
     snprintf(pid_text, sizeof pid_text, "%ld", src->pid);
     header_field(pid_text, PROCID_MAX_LEN, procid, sizeof procid);
     timestamp_field(rec->at, timestamp, sizeof timestamp);
-    int severity = cn_audit_outcome_indicator(rec->outcome) == 0
-                       ? CN_AUDIT_SYSLOG_SEVERITY_NOTICE
-                       : CN_AUDIT_SYSLOG_SEVERITY_WARNING;
+    int severity = cn_audit_outcome_indicator(rec->outcome) == 0 ? CN_AUDIT_SYSLOG_SEVERITY_NOTICE
+                                                                 : CN_AUDIT_SYSLOG_SEVERITY_WARNING;
     struct buf b = {0};
     /* RFC 5424 section 6: HEADER SP STRUCTURED-DATA [SP MSG]; VERSION 1; no SD */
     putf(&b, "<%d>1 ", CN_AUDIT_SYSLOG_FACILITY * 8 + severity);
@@ -477,8 +493,10 @@ int cn_audit_syslog_message(const struct cn_audit_record *rec, const struct cn_a
     put_n(&b, xml, xml_len);
     free(xml);
     if (b.failed) {
-        snprintf(err, err_len, "audit row %lld: the syslog message is longer than %u bytes or "
-                 "memory ran out", (long long)rec->id, CN_AUDIT_MESSAGE_MAX_LEN);
+        snprintf(err, err_len,
+                 "audit row %lld: the syslog message is longer than %u bytes or "
+                 "memory ran out",
+                 (long long)rec->id, CN_AUDIT_MESSAGE_MAX_LEN);
         return -1;
     }
     *out = b.data;

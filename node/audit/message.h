@@ -1,7 +1,8 @@
 /* node/audit/message: one audit row as a DICOM audit message (PS3.15 A.5, the XML schema
- * of A.5.1 derived from RFC 3881) inside an RFC 5424 syslog message, as the Basic Audit
- * Log Interface expects (PS3.15 Annex A.6: facility 10 authpriv, MSGID "DICOM+RFC3881",
- * the XML as MSG after a UTF-8 BOM).
+ * of A.5.1 derived from RFC 3881) inside an RFC 5424 syslog message, as the Audit Trail
+ * Message Transmission Profiles expect (PS3.15 A.6 SYSLOG-TLS, A.7 SYSLOG-UDP: MSGID
+ * "DICOM+RFC3881", the XML as MSG after a UTF-8 BOM; facility 10 authpriv as IHE ATNA
+ * asks).
  *
  * Pure functions: no I/O, any thread. Every value taken from the row is XML-escaped; the
  * header fields of RFC 5424 are reduced to the characters it allows. */

@@ -47,7 +47,8 @@ static int check_fields(const char *actor, const char *action, const char *objec
     if (!text_ok(detail_json, CN_DB_AUDIT_DETAIL_MAX_LEN, 0))
         return cn_db_errorf(CN_DB_EINVAL, err, err_len, "audit detail too long");
     if (!cn_db_audit_outcome_valid(outcome))
-        return cn_db_errorf(CN_DB_EINVAL, err, err_len, "audit outcome \"%s\" is not one of "
+        return cn_db_errorf(CN_DB_EINVAL, err, err_len,
+                            "audit outcome \"%s\" is not one of "
                             "success, minor failure, serious failure, major failure",
                             outcome != NULL ? outcome : "");
     return 0;
@@ -94,9 +95,8 @@ int cn_db_audit_record(struct cn_db_async *db, const char *actor, const char *ac
 }
 
 int cn_db_audit_record_blocking(PGconn *conn, const char *actor, const char *action,
-                                const char *object, const char *outcome,
-                                const char *detail_json, int64_t *id, char *err,
-                                size_t err_len)
+                                const char *object, const char *outcome, const char *detail_json,
+                                int64_t *id, char *err, size_t err_len)
 {
     if (conn == NULL)
         return cn_db_errorf(CN_DB_EINVAL, err, err_len, "no database connection");

@@ -59,8 +59,7 @@ int cn_db_audit_record(struct cn_db_async *db, const char *actor, const char *ac
  * *id set to the new audit.id (id may be NULL), or a negative cn_db_error with err
  * filled. */
 int cn_db_audit_record_blocking(PGconn *conn, const char *actor, const char *action,
-                                const char *object, const char *outcome,
-                                const char *detail_json, int64_t *id, char *err,
-                                size_t err_len);
+                                const char *object, const char *outcome, const char *detail_json,
+                                int64_t *id, char *err, size_t err_len);
 
 #endif

@@ -117,8 +117,8 @@ static void alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(space, sizeof space);
 }
 
-static void on_datagram(uv_udp_t *udp, ssize_t n, const uv_buf_t *buf,
-                        const struct sockaddr *addr, unsigned flags)
+static void on_datagram(uv_udp_t *udp, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
+                        unsigned flags)
 {
     (void)flags;
     if (n > 0 && addr != NULL)

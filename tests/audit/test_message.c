@@ -20,8 +20,8 @@
 
 static const struct cn_audit_source source = {"CALCNODE", "node1.example.org", 4242};
 
-static char *build(const char *action, const char *actor, const char *object,
-                   const char *outcome, const char *detail, size_t *len)
+static char *build(const char *action, const char *actor, const char *object, const char *outcome,
+                   const char *detail, size_t *len)
 {
     struct cn_audit_record rec = {17, AT, actor, action, object, outcome, detail};
     char *msg = NULL, err[256] = "";
@@ -103,8 +103,8 @@ static void test_malformed_timestamp_becomes_nilvalue(void **state)
         assert_memory_equal(msg, "<85>1 - node1", 13);
         free(msg);
     }
-    struct cn_audit_record whole = {1, "2026-03-01T10:20:30Z", "A", "application start", NULL,
-                                    "success", NULL};
+    struct cn_audit_record whole = {
+        1, "2026-03-01T10:20:30Z", "A", "application start", NULL, "success", NULL};
     char *msg, err[128];
     size_t len;
     assert_int_equal(cn_audit_syslog_message(&whole, &source, &msg, &len, err, sizeof err), 0);
@@ -204,8 +204,8 @@ static void test_refused_association_is_security_alert_node_authentication(void 
 static void test_association_events_are_user_authentication_login_and_logout(void **state)
 {
     (void)state;
-    char *msg = build("association accepted", "MOD", "5", "success",
-                      "{\"address\": \"[::1]:5000\"}", NULL);
+    char *msg =
+        build("association accepted", "MOD", "5", "success", "{\"address\": \"[::1]:5000\"}", NULL);
     assert_contains(msg, "csd-code=\"110114\"");
     assert_contains(msg, "<EventTypeCode csd-code=\"110122\"");
     assert_contains(msg, "NetworkAccessPointID=\"::1\"");
@@ -222,8 +222,8 @@ static void test_association_events_are_user_authentication_login_and_logout(voi
 static void test_application_start_and_stop_are_application_activity(void **state)
 {
     (void)state;
-    char *msg = build("application start", "CALCNODE", NULL, "success",
-                      "{\"user\": \"pacsadmin\"}", NULL);
+    char *msg =
+        build("application start", "CALCNODE", NULL, "success", "{\"user\": \"pacsadmin\"}", NULL);
     assert_contains(msg, "<EventID csd-code=\"110100\"");
     assert_contains(msg, "<EventTypeCode csd-code=\"110120\"");
     assert_contains(msg, "<ActiveParticipant UserID=\"pacsadmin\" UserIsRequestor=\"true\">"
@@ -337,17 +337,17 @@ static void test_target_parse_accepts_udp_tcp_and_bracketed_ipv6(void **state)
     assert_int_equal(t, CN_AUDIT_UDP);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 514);
-    assert_int_equal(cn_audit_target_parse("tcp:arr.example.org:6514", &t, host, sizeof host,
-                                           &port), 0);
+    assert_int_equal(
+        cn_audit_target_parse("tcp:arr.example.org:6514", &t, host, sizeof host, &port), 0);
     assert_int_equal(t, CN_AUDIT_TCP);
     assert_string_equal(host, "arr.example.org");
     assert_int_equal(port, 6514);
     assert_int_equal(cn_audit_target_parse("udp:[::1]:514", &t, host, sizeof host, &port), 0);
     assert_string_equal(host, "::1");
     static const char *const bad[] = {
-        NULL, "", "udp:", "udp:host", "udp::514", "tls:host:514", "udp:host:0",
-        "udp:host:65536", "udp:host:51x", "udp:host:+514", "udp:::1:514", "udp:[]:514",
-        "udp:host:",
+        NULL,           "",           "udp:",           "udp:host",     "udp::514",
+        "tls:host:514", "udp:host:0", "udp:host:65536", "udp:host:51x", "udp:host:+514",
+        "udp:::1:514",  "udp:[]:514", "udp:host:",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (cn_audit_target_parse(bad[i], &t, host, sizeof host, &port) != -1)

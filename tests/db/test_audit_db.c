@@ -167,8 +167,8 @@ static void test_each_new_instance_is_audited_once(void **state)
     assert_true(outcome.is_new);
     char row[512], expected[512];
     last_audit("instance stored",
-               "study_instance_uid,patient_id,sop_class_uid,size_bytes,address,association_id",
-               row, sizeof row);
+               "study_instance_uid,patient_id,sop_class_uid,size_bytes,address,association_id", row,
+               sizeof row);
     snprintf(expected, sizeof expected,
              "MODALITY|" STUDY_UID ".1.1|success|" STUDY_UID ",P077," MG_SOP_CLASS
              ",8192,10.0.0.6:4002,%ld",
@@ -240,24 +240,24 @@ static void test_record_blocking_inserts_and_checks_its_fields(void **state)
                                                  NULL, CN_DB_AUDIT_SUCCESS, NULL, NULL, err,
                                                  sizeof err),
                      0);
-    assert_int_equal(cn_db_audit_record_blocking(conn, "a", "x", NULL, "done", NULL, NULL, err,
-                                                 sizeof err),
-                     CN_DB_EINVAL);
+    assert_int_equal(
+        cn_db_audit_record_blocking(conn, "a", "x", NULL, "done", NULL, NULL, err, sizeof err),
+        CN_DB_EINVAL);
     assert_non_null(strstr(err, "outcome"));
-    assert_int_equal(cn_db_audit_record_blocking(conn, "", "x", NULL, "success", NULL, NULL, err,
-                                                 sizeof err),
-                     CN_DB_EINVAL);
-    assert_int_equal(cn_db_audit_record_blocking(conn, "a", NULL, NULL, "success", NULL, NULL,
-                                                 err, sizeof err),
-                     CN_DB_EINVAL);
+    assert_int_equal(
+        cn_db_audit_record_blocking(conn, "", "x", NULL, "success", NULL, NULL, err, sizeof err),
+        CN_DB_EINVAL);
+    assert_int_equal(
+        cn_db_audit_record_blocking(conn, "a", NULL, NULL, "success", NULL, NULL, err, sizeof err),
+        CN_DB_EINVAL);
     char long_action[CN_DB_AUDIT_ACTION_MAX_LEN + 2];
     memset(long_action, 'a', sizeof long_action - 1);
     long_action[sizeof long_action - 1] = '\0';
     assert_int_equal(cn_db_audit_record_blocking(conn, "a", long_action, NULL, "success", NULL,
                                                  NULL, err, sizeof err),
                      CN_DB_EINVAL);
-    assert_int_equal(cn_db_audit_record_blocking(conn, "a", "x", NULL, "success", "{broken",
-                                                 NULL, err, sizeof err),
+    assert_int_equal(cn_db_audit_record_blocking(conn, "a", "x", NULL, "success", "{broken", NULL,
+                                                 err, sizeof err),
                      CN_DB_EQUERY);
     assert_non_null(strstr(err, "could not record audit event \"x\""));
 }
@@ -306,9 +306,8 @@ static void test_record_async_inserts_on_the_loop(void **state)
     assert_int_equal(cn_db_audit_record(db, "CALCNODE", CN_DB_AUDIT_APPLICATION_STOP, NULL,
                                         CN_DB_AUDIT_SUCCESS, NULL, NULL, NULL),
                      0);
-    assert_int_equal(cn_db_audit_record(db, "x", "y", NULL, "success", "{bad", close_db_when_done,
-                                        pair),
-                     0);
+    assert_int_equal(
+        cn_db_audit_record(db, "x", "y", NULL, "success", "{bad", close_db_when_done, pair), 0);
     assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(first.calls, 1);
     assert_int_equal(first.status, 0);
