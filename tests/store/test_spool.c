@@ -1,5 +1,5 @@
 /* The spool on a real libuv loop in a temporary state folder: streamed writes, durable
- * commit, duplicate, conflict, mismatch, invalid UIDs, abandon, and backpressure. */
+ * commit, duplicate, conflict, mismatch, invalid UIDs, abandon, discard and backpressure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -487,6 +487,47 @@ static void test_spool_abandon_before_the_loop_runs_keeps_the_meta_header(void *
     expect_file(d.result.path, meta, (size_t)meta_len, meta, 0);
 }
 
+/* A refused object: bytes already on disk and bytes still in flight are all gone, no
+ * file is left under spool/, aborted/ or store/, and the callback says how many had
+ * reached the file. */
+static void test_spool_discard_leaves_no_file(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t data[1024], meta[CN_PART10_META_MAX_LEN];
+    int meta_len = cn_part10_encode_meta(&META, meta, sizeof meta);
+    size_t len = build_data_set(data, STUDY, SOP_INSTANCE, "Doe^Jane", 512);
+    size_t first = len / 2;
+    struct done d = {0};
+    struct cn_spool *spool = NULL;
+    assert_int_equal(cn_spool_open(&f->loop, f->state_dir, &META, NULL, &d, &spool), 0);
+    assert_int_equal(cn_spool_write(spool, data, first), 0);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0); /* the first half lands */
+    assert_int_equal(count_files(f->state_dir), 1);
+    assert_int_equal(cn_spool_write(spool, data + first, len - first), 0);
+    cn_spool_discard(spool, on_done);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(d.called, 1);
+    assert_int_equal(d.result.outcome, CN_SPOOL_DISCARDED);
+    assert_int_equal(d.result.error, 0);
+    /* the second half may have been taken by a write job before the discard */
+    assert_true(d.result.size_len >= (uint64_t)meta_len + first);
+    assert_true(d.result.size_len <= (uint64_t)meta_len + len);
+    assert_int_equal(count_files(f->state_dir), 0);
+}
+
+static void test_spool_discard_before_the_loop_runs_leaves_no_file(void **state)
+{
+    struct fixture *f = *state;
+    struct done d = {0};
+    struct cn_spool *spool = NULL;
+    assert_int_equal(cn_spool_open(&f->loop, f->state_dir, &META, NULL, &d, &spool), 0);
+    cn_spool_discard(spool, on_done);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(d.called, 1);
+    assert_int_equal(d.result.outcome, CN_SPOOL_DISCARDED);
+    assert_int_equal(count_files(f->state_dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +552,9 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_spool_abandon_before_the_loop_runs_keeps_the_meta_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spool_discard_leaves_no_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spool_discard_before_the_loop_runs_leaves_no_file,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
