@@ -177,8 +177,7 @@ static int calcification_features(struct work *w, size_t i)
 
     struct ca_ring ring;
     uint32_t self = (uint32_t)i;
-    rc = ca_ring_measure(w->r, w->sp, w->shapes, &self, 1, w->r->calcifications[i].bbox, 0,
-                         &w->ring, &ring);
+    rc = ca_ring_measure(w->r, w->sp, &self, 1, w->r->calcifications[i].bbox, 0, &w->ring, &ring);
     if (rc != 0)
         return rc;
     f[CA_CF_DENSITY_8] = ring.density_8;
@@ -383,7 +382,7 @@ static int cluster_features(struct work *w, size_t k)
     if (rc != 0)
         return rc;
     struct ca_ring ring;
-    rc = ca_ring_measure(w->r, w->sp, w->shapes, c->members, c->count, box, 1, &w->ring, &ring);
+    rc = ca_ring_measure(w->r, w->sp, c->members, c->count, box, 1, &w->ring, &ring);
     if (rc != 0)
         return rc;
     f[CA_KF_DENSITY_8] = ring.density_8;

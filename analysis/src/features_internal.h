@@ -109,31 +109,39 @@ struct ca_ring {
     double stats[CA_FIRST_ORDER_COUNT]; /* of the CA_FEATURES_RING_MM ring */
 };
 
+/* Columns first..last of a row. */
+struct ca_span {
+    int64_t first, last;
+};
+
 /* Buffers ca_ring_measure keeps from one call to the next, so that a result's hundreds
  * of rings allocate once. Zero it before the first call; ca_ring_scratch_release frees
  * what it owns. One scratch serves one thread. */
 struct ca_ring_scratch {
-    uint8_t *map;        /* ring level of each window pixel; all 0 between calls */
-    float *ring;         /* the intensities of the CA_FEATURES_RING_MM ring */
-    size_t capacity;     /* pixels of map and ring */
-    int64_t *half;       /* half widths of a disc's rows */
-    uint32_t *span;      /* first and last marked column of each window row */
-    size_t row_capacity; /* entries of half, pairs of span */
+    uint8_t *map;           /* ring level of each window pixel; all 0 between calls */
+    float *ring;            /* the intensities of the CA_FEATURES_RING_MM ring */
+    size_t capacity;        /* pixels of map and ring */
+    int64_t *half;          /* half widths of a disc's rows */
+    struct ca_span *span;   /* the marked columns of each window row */
+    size_t *row_start;      /* first run of each row of a member's bbox, and the end */
+    size_t row_capacity;    /* entries of half, span and row_start */
+    struct ca_span *runs;   /* a member's runs of pixels along its rows */
+    struct ca_span *pieces; /* a window row's intervals from the runs in reach */
+    size_t run_capacity;    /* entries of runs and pieces */
 };
 
 /* Frees what *scratch owns and zeroes it; safe on a zeroed scratch. */
 void ca_ring_scratch_release(struct ca_ring_scratch *scratch);
 
 /*
- * Measures the rings around the calcifications members[0..count-1] (indices into
- * shapes and the result), whose pixels all lie in the image box x0, y0, x1, y1
- * (inclusive). with_32 nonzero: also density_32. scratch: buffers reused across calls
- * (grown as needed). Errors: CA_ERR_OUT_OF_MEMORY.
+ * Measures the rings around the calcifications members[0..count-1] (indices into the
+ * result), whose pixels all lie in the image box x0, y0, x1, y1 (inclusive) and number
+ * their area_px each (as ca_features_compute checks). with_32 nonzero: also density_32.
+ * scratch: buffers reused across calls (grown as needed). Errors: CA_ERR_OUT_OF_MEMORY.
  */
-int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2],
-                    const struct ca_shape *shapes, const uint32_t *members, size_t count,
-                    const uint32_t box[4], int with_32, struct ca_ring_scratch *scratch,
-                    struct ca_ring *out);
+int ca_ring_measure(const struct ca_result *r, const double spacing_mm[2], const uint32_t *members,
+                    size_t count, const uint32_t box[4], int with_32,
+                    struct ca_ring_scratch *scratch, struct ca_ring *out);
 
 /* An undirected link between nodes a and b (a != b) of a graph. */
 struct ca_edge {
