@@ -76,9 +76,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 /* tls NULL: plain TCP; else host is what the server's certificate must name (NULL when
  * accepting). */
-static struct cn_tcp_conn *conn_new(uv_loop_t *loop, const struct cn_tcp_conn_ops *ops,
-                                    void *user, struct cn_tls_context *tls, const char *host,
-                                    int *rc)
+static struct cn_tcp_conn *conn_new(uv_loop_t *loop, const struct cn_tcp_conn_ops *ops, void *user,
+                                    struct cn_tls_context *tls, const char *host, int *rc)
 {
     struct cn_tcp_conn *conn = calloc(1, sizeof *conn);
     if (!conn) {
@@ -117,8 +116,8 @@ static int start_reading(struct cn_tcp_conn *conn)
     return rc;
 }
 
-int cn_tcp_listen(uv_loop_t *loop, uv_tcp_t *server, const char *host, uint16_t port,
-                  int backlog, uv_connection_cb on_connection)
+int cn_tcp_listen(uv_loop_t *loop, uv_tcp_t *server, const char *host, uint16_t port, int backlog,
+                  uv_connection_cb on_connection)
 {
     struct sockaddr_storage addr;
     int rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
@@ -214,8 +213,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 }
 
 static int connect_conn(uv_loop_t *loop, const char *host, uint16_t port,
-                        struct cn_tls_context *tls, const struct cn_tcp_conn_ops *ops,
-                        void *user, struct cn_tcp_conn **out)
+                        struct cn_tls_context *tls, const struct cn_tcp_conn_ops *ops, void *user,
+                        struct cn_tcp_conn **out)
 {
     int rc;
     struct cn_tcp_conn *conn = conn_new(loop, ops, user, tls, host, &rc);
@@ -243,9 +242,8 @@ int cn_tcp_connect(uv_loop_t *loop, const char *host, uint16_t port,
     return connect_conn(loop, host, port, NULL, ops, user, out);
 }
 
-int cn_tcp_connect_tls(uv_loop_t *loop, const char *host, uint16_t port,
-                       struct cn_tls_context *ctx, const struct cn_tcp_conn_ops *ops, void *user,
-                       struct cn_tcp_conn **out)
+int cn_tcp_connect_tls(uv_loop_t *loop, const char *host, uint16_t port, struct cn_tls_context *ctx,
+                       const struct cn_tcp_conn_ops *ops, void *user, struct cn_tcp_conn **out)
 {
     return connect_conn(loop, host, port, ctx, ops, user, out);
 }

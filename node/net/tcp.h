@@ -49,8 +49,8 @@ struct cn_tcp_conn_ops {
 
 /* Binds and listens on host:port ("0.0.0.0", "127.0.0.1", "::"). server is the
  * caller's handle, initialised here. Returns 0 or a libuv error. */
-int cn_tcp_listen(uv_loop_t *loop, uv_tcp_t *server, const char *host, uint16_t port,
-                  int backlog, uv_connection_cb on_connection);
+int cn_tcp_listen(uv_loop_t *loop, uv_tcp_t *server, const char *host, uint16_t port, int backlog,
+                  uv_connection_cb on_connection);
 
 /* Accepts a pending connection of server and starts reading. On success *out is a new
  * connection. Returns 0 or a libuv error. */
@@ -71,9 +71,8 @@ int cn_tcp_accept_tls(uv_stream_t *server, struct cn_tls_context *ctx,
 /* The same with TLS on ctx (a CN_TLS_CLIENT context; borrowed, may be freed while the
  * connection lives); the server's certificate must name host. ops->on_connected reports
  * the end of the handshake. */
-int cn_tcp_connect_tls(uv_loop_t *loop, const char *host, uint16_t port,
-                       struct cn_tls_context *ctx, const struct cn_tcp_conn_ops *ops, void *user,
-                       struct cn_tcp_conn **out);
+int cn_tcp_connect_tls(uv_loop_t *loop, const char *host, uint16_t port, struct cn_tls_context *ctx,
+                       const struct cn_tcp_conn_ops *ops, void *user, struct cn_tcp_conn **out);
 
 /* 1 for a TLS connection, else 0. */
 int cn_tcp_is_tls(const struct cn_tcp_conn *conn);

@@ -20,24 +20,24 @@ struct cn_tcp_conn {
     const struct cn_tcp_conn_ops *ops;
     void *user;
     size_t pending_write_len;
-    int handles_open;      /* handle, linger timer (and TLS resume timer) still to be closed */
+    int handles_open; /* handle, linger timer (and TLS resume timer) still to be closed */
     int closing;
     int reading;
     int paused;
-    int resolving;         /* a name lookup holds a pointer to us: free after it ends */
+    int resolving; /* a name lookup holds a pointer to us: free after it ends */
     int freed_while_resolving;
-    int outbound;          /* made by cn_tcp_connect*: on_connected is owed */
+    int outbound; /* made by cn_tcp_connect*: on_connected is owed */
     uint16_t connect_port;
 
     /* TLS (tcp_tls.c); tls NULL: plain TCP */
     struct cn_tls_session *tls;
-    uv_timer_t tls_resume;     /* delivers plaintext decrypted but held while paused */
+    uv_timer_t tls_resume; /* delivers plaintext decrypted but held while paused */
     int tls_handshake_done;
     int tls_failed;
-    int tls_peer_ended;        /* close_notify or end of stream: no close_notify of ours */
-    int tls_first_byte;        /* the peer's first byte (-1: none yet), for the log */
-    uint8_t *tls_plaintext;    /* CN_TCP_TLS_PLAINTEXT_LEN bytes for on_data */
-    uint8_t *held;             /* plaintext written before the handshake completed */
+    int tls_peer_ended;     /* close_notify or end of stream: no close_notify of ours */
+    int tls_first_byte;     /* the peer's first byte (-1: none yet), for the log */
+    uint8_t *tls_plaintext; /* CN_TCP_TLS_PLAINTEXT_LEN bytes for on_data */
+    uint8_t *held;          /* plaintext written before the handshake completed */
     size_t held_len, held_cap;
 
     uint8_t read_buffer[CN_TCP_READ_BUFFER_LEN];

@@ -69,7 +69,8 @@ static void fail(struct cn_tcp_conn *conn)
      * start with 16 (handshake): name the likely cause for the operator */
     int plain_dicom = !conn->outbound && !conn->tls_handshake_done &&
                       conn->tls_first_byte == PDU_TYPE_ASSOCIATE_RQ;
-    cn_log_warning("TLS %s %s %s failed: %s%s", conn->tls_handshake_done ? "connection" : "handshake",
+    cn_log_warning("TLS %s %s %s failed: %s%s",
+                   conn->tls_handshake_done ? "connection" : "handshake",
                    conn->outbound ? "to" : "from", peer, cn_tls_session_error(conn->tls),
                    plain_dicom ? " (a plain DICOM association on the TLS port)" : "");
     flush_ciphertext(conn);
@@ -187,7 +188,8 @@ void tcp_tls_read_ended(struct cn_tcp_conn *conn, int status)
         cn_tcp_peer_name(conn, peer, sizeof peer);
         if (conn->outbound) {
             cn_log_warning("TLS handshake to %s failed: %s", peer,
-                           status == UV_EOF ? "connection closed by the peer" : uv_strerror(status));
+                           status == UV_EOF ? "connection closed by the peer"
+                                            : uv_strerror(status));
             if (conn->ops->on_connected)
                 conn->ops->on_connected(conn->user, status == UV_EOF ? UV_ECONNRESET : status);
             cn_tcp_close(conn, 0);

@@ -126,8 +126,9 @@ static int configure(SSL_CTX *ssl_ctx, enum cn_tls_role role, const char *cert_p
         }
         SSL_CTX_set_dh_auto(ssl_ctx, 1); /* DHE suites: the RFC 7919 group of our key size */
     } else if (present(cert_path) != present(key_path)) {
-        snprintf(err, err_len, "a TLS client certificate needs its key and the key its "
-                               "certificate");
+        snprintf(err, err_len,
+                 "a TLS client certificate needs its key and the key its "
+                 "certificate");
         return -1;
     }
     if (present(cert_path) && load_identity(ssl_ctx, cert_path, key_path, err, err_len) != 0)
@@ -154,8 +155,7 @@ static int configure(SSL_CTX *ssl_ctx, enum cn_tls_role role, const char *cert_p
 }
 
 int cn_tls_context_new(enum cn_tls_role role, const char *cert_path, const char *key_path,
-                       const char *ca_path, struct cn_tls_context **out, char *err,
-                       size_t err_len)
+                       const char *ca_path, struct cn_tls_context **out, char *err, size_t err_len)
 {
     ERR_clear_error();
     struct cn_tls_context *ctx = calloc(1, sizeof *ctx);

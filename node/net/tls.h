@@ -40,8 +40,7 @@ enum cn_tls_role {
  * file, a key that does not match the certificate, a server without certificate or key,
  * a client with only one of them. */
 int cn_tls_context_new(enum cn_tls_role role, const char *cert_path, const char *key_path,
-                       const char *ca_path, struct cn_tls_context **out, char *err,
-                       size_t err_len);
+                       const char *ca_path, struct cn_tls_context **out, char *err, size_t err_len);
 
 /* Releases the caller's reference. Connections already made keep what they need, so a
  * context may be freed while its connections live. NULL is allowed. */

@@ -252,8 +252,8 @@ static void finish_loop(void)
 /* A TLS client with ctx (freed here: the connection keeps what it needs). */
 static void connect_tls(struct cn_tls_context *ctx, const char *host)
 {
-    assert_int_equal(
-        cn_tcp_connect_tls(&loop, host, listen_port, ctx, &ops, &client, &client.conn), 0);
+    assert_int_equal(cn_tcp_connect_tls(&loop, host, listen_port, ctx, &ops, &client, &client.conn),
+                     0);
     cn_tls_context_free(ctx);
 }
 
@@ -275,14 +275,14 @@ static void test_handshake_succeeds_and_names_both_certificates(void **state)
     RUN_UNTIL(client.connected_calls == 1);
     assert_int_equal(client.connect_status, 0);
     assert_int_equal(cn_tcp_is_tls(client.conn), 1);
-    assert_non_null(strstr(cn_tcp_peer_certificate_subject(client.conn),
-                           "CN=calcnode-test-server"));
+    assert_non_null(
+        strstr(cn_tcp_peer_certificate_subject(client.conn), "CN=calcnode-test-server"));
     assert_string_equal(cn_tcp_tls_error(client.conn), "");
     assert_int_equal(cn_tcp_write(client.conn, (const uint8_t *)"x", 1), 0);
     RUN_UNTIL(server.rx_len == 1);
     assert_int_equal(cn_tcp_is_tls(server.conn), 1);
-    assert_non_null(strstr(cn_tcp_peer_certificate_subject(server.conn),
-                           "CN=calcnode-test-client"));
+    assert_non_null(
+        strstr(cn_tcp_peer_certificate_subject(server.conn), "CN=calcnode-test-client"));
     /* close_notify reaches the server as a clean end of stream */
     server.close_on_transport = 1;
     cn_tcp_close(client.conn, 1);
@@ -478,8 +478,8 @@ static void expect_context_error(enum cn_tls_role role, const char *cert, const 
     if (ca)
         cert_path(a, ca);
     struct cn_tls_context *ctx = NULL;
-    assert_int_equal(cn_tls_context_new(role, cert ? c : NULL, key ? k : NULL, ca ? a : NULL,
-                                        &ctx, err, sizeof err),
+    assert_int_equal(cn_tls_context_new(role, cert ? c : NULL, key ? k : NULL, ca ? a : NULL, &ctx,
+                                        err, sizeof err),
                      -1);
     assert_null(ctx);
     if (strstr(err, part) == NULL)
@@ -504,8 +504,8 @@ static void test_context_new_says_what_is_wrong(void **state)
 
 static void remove_cert_dir(void)
 {
-    static const char *const names[] = {"ca", "other-ca", "server", "client", "wrongname",
-                                        "stranger"};
+    static const char *const names[] = {"ca",     "other-ca",  "server",
+                                        "client", "wrongname", "stranger"};
     char path[PATH_SIZE + 16];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s.pem", cert_dir, names[i]);
