@@ -247,7 +247,9 @@ static int ul_associate_indication(void *user, const struct cn_assoc_rq *rq,
         return refuse(s, rj, decision.reason);
     }
     if (cn_negotiate(&server->assoc_config, rq, ac, rj) != 0)
-        return refuse(s, rj, "association negotiation failed");
+        return refuse(s, rj, rj->reason == CN_RJ_USER_APPLICATION_CONTEXT_NOT_SUPPORTED
+                                 ? "application context name not supported"
+                                 : "refused by the Upper Layer negotiation");
     s->established = 1;
     s->counted = 1;
     server->stats.associations_accepted++;
