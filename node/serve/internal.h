@@ -115,7 +115,8 @@ void cn_session_op_finished(struct cn_session *s, struct cn_store_op *op);
 extern const struct cn_dimse_receiver_ops cn_session_receiver_ops;
 
 /* The association is gone (aborted or transport lost): receiving operations are
- * abandoned (partial bytes kept under STATE/aborted), completed ones finish unanswered. */
+ * abandoned (partial bytes kept under STATE/aborted; those of an object already refused
+ * for its size are discarded), completed ones finish unanswered. */
 void cn_store_session_lost(struct cn_session *s);
 
 /* The association id arrived (or failed: id 0): start the waiting catalogue inserts. */
