@@ -15,7 +15,7 @@ static const uint8_t IPV4_MAPPED_PREFIX[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf
 /* Longest literal we parse: a full IPv6 address with an embedded IPv4 one and a zone. */
 #define ADDRESS_TEXT_SIZE 64
 #define PREFIX_MAX_DIGITS 3 /* "/128" */
-#define MIB_SHIFT 20 /* bytes to MiB, the unit of min_free_disk_mb */
+#define MIB_SHIFT 20        /* bytes to MiB, the unit of min_free_disk_mb */
 
 /* An address as 16 bytes (IPv4 mapped) with the number of significant leading bits. */
 struct address {
@@ -138,8 +138,7 @@ static int address_allowed(const struct cn_server_caller *caller, const char *ad
     return 0;
 }
 
-static int refuse(struct cn_access_decision *out, uint8_t result, uint8_t source,
-                  uint8_t reason)
+static int refuse(struct cn_access_decision *out, uint8_t result, uint8_t source, uint8_t reason)
 {
     /* PS3.8 Table 9-21 */
     out->rj.result = result;
@@ -172,8 +171,7 @@ int cn_access_check(const struct cn_server_config *config, const struct cn_acces
     if (config->allowed_callers) {
         const struct cn_server_caller *caller = find_caller(config, rq->calling_ae);
         if (!caller) {
-            snprintf(out->reason, sizeof out->reason,
-                     "calling AE title is not an allowed caller");
+            snprintf(out->reason, sizeof out->reason, "calling AE title is not an allowed caller");
             return refuse_permanently(out, CN_RJ_USER_CALLING_AE_NOT_RECOGNIZED);
         }
         if (!address_allowed(caller, address)) {
@@ -188,8 +186,7 @@ int cn_access_check(const struct cn_server_config *config, const struct cn_acces
     }
     if (rq->open_count >= config->max_associations) {
         snprintf(out->reason, sizeof out->reason,
-                 "too many associations (max_associations %u reached)",
-                 config->max_associations);
+                 "too many associations (max_associations %u reached)", config->max_associations);
         return refuse_for_now(out);
     }
     if (config->max_associations_per_ae > 0 &&
@@ -200,10 +197,8 @@ int cn_access_check(const struct cn_server_config *config, const struct cn_acces
                  config->max_associations_per_ae);
         return refuse_for_now(out);
     }
-    if (config->min_free_disk > 0 && rq->free_disk_known &&
-        rq->free_disk < config->min_free_disk) {
-        snprintf(out->reason, sizeof out->reason,
-                 "free disk %llu MiB below min_free_disk_mb %llu",
+    if (config->min_free_disk > 0 && rq->free_disk_known && rq->free_disk < config->min_free_disk) {
+        snprintf(out->reason, sizeof out->reason, "free disk %llu MiB below min_free_disk_mb %llu",
                  (unsigned long long)(rq->free_disk >> MIB_SHIFT),
                  (unsigned long long)(config->min_free_disk >> MIB_SHIFT));
         return refuse_for_now(out);

@@ -34,21 +34,21 @@
 
 /* The facts about one A-ASSOCIATE-RQ. Strings borrowed for the call. */
 struct cn_access_request {
-    const char *calling_ae;        /* as received (spaces allowed) */
+    const char *calling_ae; /* as received (spaces allowed) */
     const char *called_ae;
-    const char *peer_address;      /* an IPv4 or IPv6 literal, no port */
-    uint32_t open_count;           /* associations open now, this one not included */
-    uint32_t open_for_calling_ae;  /* of those, with the same calling AE title */
-    int free_disk_known;           /* 0: no sample yet, the disk rule is skipped */
-    uint64_t free_disk;            /* bytes available under the state directory */
-    int stopping;                  /* the server is shutting down */
+    const char *peer_address;     /* an IPv4 or IPv6 literal, no port */
+    uint32_t open_count;          /* associations open now, this one not included */
+    uint32_t open_for_calling_ae; /* of those, with the same calling AE title */
+    int free_disk_known;          /* 0: no sample yet, the disk rule is skipped */
+    uint64_t free_disk;           /* bytes available under the state directory */
+    int stopping;                 /* the server is shutting down */
 };
 
 #define CN_ACCESS_REASON_SIZE 160
 
 struct cn_access_decision {
-    struct cn_assoc_rj rj;               /* the A-ASSOCIATE-RJ fields when refused */
-    char reason[CN_ACCESS_REASON_SIZE];  /* one line for the administrator; "" if accepted */
+    struct cn_assoc_rj rj;              /* the A-ASSOCIATE-RJ fields when refused */
+    char reason[CN_ACCESS_REASON_SIZE]; /* one line for the administrator; "" if accepted */
 };
 
 /* Applies the rules above with config's ae_title, allowed_callers,

@@ -15,13 +15,13 @@ struct cn_disk_watch {
     uv_fs_t req;
     char path[DISK_WATCH_PATH_SIZE];
     uint64_t interval_ms;
-    uint64_t last_start_ns;   /* uv_hrtime of the last sample's start; 0: none yet */
+    uint64_t last_start_ns; /* uv_hrtime of the last sample's start; 0: none yet */
     uint64_t free_len;
     int known;
-    int sampling;             /* req is in flight */
+    int sampling; /* req is in flight */
     int stopping;
     int timer_closed;
-    int failure_logged;       /* one warning per run of failures */
+    int failure_logged; /* one warning per run of failures */
 };
 
 static void maybe_free(struct cn_disk_watch *w)
@@ -59,8 +59,7 @@ static void sample(struct cn_disk_watch *w)
         w->sampling = 1;
     } else if (!w->failure_logged) {
         w->failure_logged = 1;
-        cn_log_warning("could not read the free space of \"%s\": %s", w->path,
-                       uv_strerror(rc));
+        cn_log_warning("could not read the free space of \"%s\": %s", w->path, uv_strerror(rc));
     }
 }
 

@@ -235,10 +235,11 @@ static void test_access_ignores_the_zone_of_a_peer_address(void **state)
 static void test_access_address_rules_reject_malformed_text(void **state)
 {
     (void)state;
-    const char *bad_rules[] = {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0/8", "x",
-                               "10.0.0.0/8a", "/8", "", "10.0.0.0/-1", "10.0.0.0/ 8",
-                               "10.0.0.0/8/8", "10.0.0.0/0000000000000000009",
-                               "[::1]", "10.0.0.1:104"};
+    const char *bad_rules[] = {
+        "10.0.0.0/33", "::/129",      "10.0.0.0/",    "10.0.0/8",
+        "x",           "10.0.0.0/8a", "/8",           "",
+        "10.0.0.0/-1", "10.0.0.0/ 8", "10.0.0.0/8/8", "10.0.0.0/0000000000000000009",
+        "[::1]",       "10.0.0.1:104"};
     for (size_t i = 0; i < sizeof bad_rules / sizeof bad_rules[0]; i++) {
         if (cn_access_address_in(bad_rules[i], "10.0.0.1") != -1)
             fail_msg("rule \"%s\" accepted", bad_rules[i]);
