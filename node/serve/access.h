@@ -19,6 +19,11 @@
  * user, 3 service provider (presentation related); reasons 3 calling-AE-title-not-
  * recognized, 7 called-AE-title-not-recognized, 2 local-limit-exceeded.)
  *
+ * Rule 1 is also the first check of cn_negotiate (node/ul), which stays the Upper Layer's
+ * own contract; both compare with cn_ae_title_equal, and the server applies this module
+ * first, so its answer is the one a peer sees. Free disk is that of the file system
+ * holding the state directory itself (spool/ and store/ are expected on it).
+ *
  * AE titles compare as in cn_ae_title_equal (leading and trailing spaces are not
  * significant, case is). Addresses are IPv4 or IPv6 literals; a rule may carry a /prefix
  * length (none: the whole address). An IPv4-mapped IPv6 peer (::ffff:10.0.0.5) is the
