@@ -90,6 +90,15 @@ static void on_tcp_transport_closed(void *user, int status)
         const char *tls_error = s->conn ? cn_tcp_tls_error(s->conn) : "";
         cn_log_info("[assoc %llu] connection from %s lost: %s", (unsigned long long)s->id,
                     s->peer, tls_error[0] ? tls_error : uv_strerror(status));
+        /* A refused TLS handshake (no or foreign certificate, old protocol, plain DICOM on
+         * the TLS port) is a refusal like an A-ASSOCIATE-RJ, for the audit trail. */
+        struct cn_server *server = s->server;
+        if (tls_error[0] && !s->established && server->config.association_rejected) {
+            char reason[320];
+            snprintf(reason, sizeof reason, "TLS handshake failed: %s", tls_error);
+            server->config.association_rejected(server->config.association_rejected_user, "",
+                                                "", s->peer, reason);
+        }
     }
     if (s->assoc)
         cn_assoc_transport_closed(s->assoc);

@@ -88,6 +88,10 @@ for reason in 'peer did not return a certificate' 'unknown ca\|certificate verif
     || { grep 'TLS' "$TEST_TMP/node.log" | tail -20; fail "no refusal logged for: $reason"; }
 done
 [ "$(count_instances)" -eq "$before" ] || fail "a refused caller's objects were catalogued"
+# each refused handshake is in the audit trail as a refused association (Security Alert)
+tls_refusals=$(node_sql "SELECT count(*) FROM audit WHERE action = 'association refused'
+                          AND detail->>'reason' LIKE 'TLS handshake failed:%'")
+[ "$tls_refusals" -ge 5 ] || fail "$tls_refusals refused TLS handshakes audited, expected 5"
 kill -0 "$NODE_PID" || fail "calcnode died"
 
 # 3. a 4-view study over TLS from AE PACS: analysed, results back to PACS over TLS
