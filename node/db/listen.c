@@ -67,10 +67,13 @@ static void on_retry(uv_timer_t *timer)
 
 static void schedule_retry(struct cn_db_listen *l, const char *why)
 {
+    /* why may be the connection's own error message: copied before PQfinish frees it */
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", why);
     drop_connection(l);
     if (l->stopping)
         return;
-    cn_log_debug("LISTEN %s: %s; retrying in %llu ms", l->channel, why,
+    cn_log_debug("LISTEN %s: %s; retrying in %llu ms", l->channel, reason,
                  (unsigned long long)l->retry_ms);
     uv_timer_start(&l->retry, on_retry, l->retry_ms, 0);
     l->retry_ms = l->retry_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : l->retry_ms * 2;
