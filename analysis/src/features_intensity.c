@@ -4,12 +4,10 @@
  */
 #include <float.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "calc/features.h"
 #include "features_internal.h"
-#include "internal.h"
 
 #define PERCENTILE_LOW 10.0
 #define PERCENTILE_HIGH 90.0

@@ -100,12 +100,12 @@ int ca_otsu_threshold(const uint32_t *histogram, uint32_t bin_count);
  * Percentiles of v[0..n-1] (finite values; reorders v) at q[0..count-1] percent, as
  * numpy.percentile's linear method: with i = q / 100 (n - 1), lo = floor(i) and the
  * order statistics s (s[0] smallest), s[lo] + (s[lo + 1] - s[lo]) (i - lo), or s[lo]
- * when i is whole or lo is the last index. The results are bit-identical to that
- * formula evaluated on a sorted copy. One histogram pass over v (at most 1024 bins between
- * the smallest and the largest value) locates the bins holding the wanted order
- * statistics, a second pass moves those bins' values to the front of v, and a
- * selection among them alone gives each statistic: time O(n), stack memory only, no
- * allocation. Errors: CA_ERR_INVALID_ARGUMENT (NULL, n 0, count 0 or above
+ * when i is whole or lo is the last index. The order statistics are the very values a
+ * sort would give, so the results are bit-identical to that formula on a sorted copy.
+ * One histogram pass over v (at most 1024 bins between the smallest and the largest
+ * value) locates the bins holding the wanted order statistics, a second pass moves those
+ * bins' values to the front of v, and a selection among them alone gives each
+ * statistic: time O(n), about 8 KB of stack, no allocation. Any thread. Errors: CA_ERR_INVALID_ARGUMENT (NULL, n 0, count 0 or above
  * CA_PERCENTILE_MAX_COUNT, a q outside [0,100]).
  */
 int ca_percentiles(float *v, size_t n, const double *q, size_t count, double *out);
