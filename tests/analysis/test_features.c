@@ -348,6 +348,112 @@ static void test_rings_match_a_brute_force_distance(void **state)
     scene_free(&s);
 }
 
+static int by_value(const void *pa, const void *pb)
+{
+    float a = *(const float *)pa, b = *(const float *)pb;
+    return (a > b) - (a < b);
+}
+
+/* numpy.percentile, linear method, of sorted s[0..n-1]. */
+static double sorted_percentile(const float *s, size_t n, double q)
+{
+    double index = q / 100.0 * (double)(n - 1);
+    size_t lo = (size_t)floor(index);
+    double t = index - (double)lo, a = s[lo];
+    return lo + 1 >= n || t == 0.0 ? a : a + ((double)s[lo + 1] - a) * t;
+}
+
+/* Brute-force ring of the calcifications ids[0..count-1]: the values of every breast
+ * pixel of no calcification within r_mm of one of their pixels, sorted; returns how many. */
+static size_t naive_ring_values(const struct ca_result *r, const double sp[2], const uint32_t *ids,
+                                size_t count, double r_mm, float *out)
+{
+    size_t n = 0;
+    for (uint32_t y = 0; y < r->rows; y++)
+        for (uint32_t x = 0; x < r->columns; x++) {
+            size_t i = (size_t)y * r->columns + x;
+            if (r->labels[i] || !r->breast_mask[i])
+                continue;
+            int in = 0;
+            for (size_t k = 0; k < count && !in; k++) {
+                const uint32_t *b = r->calcifications[ids[k] - 1].bbox;
+                for (uint32_t v = b[1]; v <= b[3] && !in; v++)
+                    for (uint32_t u = b[0]; u <= b[2] && !in; u++) {
+                        double dx = ((double)u - x) * sp[1], dy = ((double)v - y) * sp[0];
+                        in = r->labels[(size_t)v * r->columns + u] == ids[k] &&
+                             dx * dx + dy * dy <= r_mm * r_mm * (1.0 + 1e-9);
+                    }
+            }
+            if (in)
+                out[n++] = r->normalized[i];
+        }
+    qsort(out, n, sizeof(float), by_value);
+    return n;
+}
+
+/* The order statistics of a ring (min, max, p10, p90) equal the brute force's exactly. */
+static void assert_ring_order_statistics(const double *stats, const float *sorted, size_t n)
+{
+    const int at[4] = {CA_CF_RING_MIN - CA_CF_RING_MEAN, CA_CF_RING_MAX - CA_CF_RING_MEAN,
+                       CA_CF_RING_P10 - CA_CF_RING_MEAN, CA_CF_RING_P90 - CA_CF_RING_MEAN};
+    double want[4] = {0.0, 0.0, 0.0, 0.0};
+    if (n) {
+        want[0] = sorted[0], want[1] = sorted[n - 1];
+        want[2] = sorted_percentile(sorted, n, 10.0);
+        want[3] = sorted_percentile(sorted, n, 90.0);
+    }
+    for (int k = 0; k < 4; k++)
+        if (stats[at[k]] != want[k])
+            fail_msg("ring statistic %d of %zu pixels: %.17g, want %.17g", at[k], n, stats[at[k]],
+                     want[k]);
+}
+
+static void test_ring_percentiles_match_a_sorted_brute_force_ring(void **state)
+{
+    (void)state;
+    _Static_assert(CA_KF_RING_P90 - CA_KF_RING_MEAN == CA_CF_RING_P90 - CA_CF_RING_MEAN,
+                   "ring blocks in the same order");
+    /* 12-bit intensities make ties everywhere; the second scene's breast is a scatter of
+     * pixels, so that its rings hold a few pixels each */
+    static const double spacings[][2] = {{0.09, 0.11}, {0.2, 0.25}};
+    for (size_t sc = 0; sc < 2; sc++) {
+        struct scene s;
+        scene_make(&s, 21 + (uint32_t)sc, 70, 80, 13, spacings[sc][0], spacings[sc][1]);
+        struct ca_result *r = &s.result;
+        for (size_t i = 0; i < (size_t)r->rows * r->columns; i++) {
+            r->normalized[i] = (float)(round(r->normalized[i] * 4095.0) / 4095.0);
+            if (sc == 1) /* a breast of scattered pixels: rings of a few pixels, or none */
+                r->breast_mask[i] = r->breast_mask[i] && (i * 7919) % 97 < 2;
+        }
+        struct ca_features f;
+        assert_int_equal(ca_features_compute(r, s.spacing_mm, &f), 0);
+        float *sorted = malloc((size_t)r->rows * r->columns * sizeof(float));
+        uint32_t *ids = malloc((r->calcification_count + 1) * sizeof(uint32_t));
+        size_t tiny = 0;
+        for (uint32_t id = 1; id <= r->calcification_count; id++) {
+            size_t n = naive_ring_values(r, s.spacing_mm, &id, 1, CA_FEATURES_RING_MM, sorted);
+            tiny += n > 0 && n < 12;
+            assert_ring_order_statistics(
+                f.calcification + (id - 1) * CA_CALC_FEATURE_COUNT + CA_CF_RING_MEAN, sorted, n);
+        }
+        for (size_t k = 0; k < r->cluster_count; k++) {
+            const struct ca_cluster *c = &r->clusters[k];
+            for (uint32_t m = 0; m < c->count; m++)
+                ids[m] = c->members[m] + 1;
+            size_t n =
+                naive_ring_values(r, s.spacing_mm, ids, c->count, CA_FEATURES_RING_MM, sorted);
+            assert_ring_order_statistics(f.cluster + k * CA_CLUSTER_FEATURE_COUNT + CA_KF_RING_MEAN,
+                                         sorted, n);
+        }
+        if (sc == 1)
+            assert_true(tiny > 10); /* the scene does hold tiny rings */
+        free(ids);
+        free(sorted);
+        ca_features_free(&f);
+        scene_free(&s);
+    }
+}
+
 static void test_feature_names_are_unique_and_complete(void **state)
 {
     (void)state;
@@ -595,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_two_single_pixels_link_when_their_gap_is_twice_the_scale),
         cmocka_unit_test(test_triangle_has_clustering_one_and_path_has_zero),
         cmocka_unit_test(test_rings_match_a_brute_force_distance),
+        cmocka_unit_test(test_ring_percentiles_match_a_sorted_brute_force_ring),
         cmocka_unit_test(test_feature_names_are_unique_and_complete),
         cmocka_unit_test(test_features_reject_bad_input_and_leave_nothing),
         cmocka_unit_test(test_features_of_an_analysed_image_agree_with_the_result),
