@@ -56,8 +56,7 @@ int cn_http_bridge_read(struct cn_http_bridge *bridge, uint32_t timeout_ms,
          * handle is never signalled once closing */
         uv_async_send(&bridge->async);
         while (!bridge->closed && bridge->served < want) {
-            if (pthread_cond_timedwait(&bridge->answered, &bridge->mutex, &deadline) ==
-                ETIMEDOUT)
+            if (pthread_cond_timedwait(&bridge->answered, &bridge->mutex, &deadline) == ETIMEDOUT)
                 break;
         }
         if (!bridge->closed && bridge->served >= want) {
@@ -76,8 +75,7 @@ static void on_closed(uv_handle_t *handle)
         b->closed_cb(b->closed_user);
 }
 
-void cn_http_bridge_close(struct cn_http_bridge *bridge, void (*closed_cb)(void *user),
-                          void *user)
+void cn_http_bridge_close(struct cn_http_bridge *bridge, void (*closed_cb)(void *user), void *user)
 {
     pthread_mutex_lock(&bridge->mutex);
     bridge->closed = 1;

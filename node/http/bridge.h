@@ -46,8 +46,7 @@ int cn_http_bridge_read(struct cn_http_bridge *bridge, uint32_t timeout_ms,
 
 /* Wakes every waiting reader (they return -1), refuses new reads, closes the handle and
  * calls closed_cb(user) (may be NULL) from the loop when it is closed. Loop thread. */
-void cn_http_bridge_close(struct cn_http_bridge *bridge, void (*closed_cb)(void *user),
-                          void *user);
+void cn_http_bridge_close(struct cn_http_bridge *bridge, void (*closed_cb)(void *user), void *user);
 
 /* Releases the mutex and condition variable. Any thread, after the close callback and
  * when no reader is running or can start. */

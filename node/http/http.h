@@ -24,10 +24,10 @@
 #define CN_HTTP_THUMBNAIL_ROWS 160u
 
 struct cn_http_config {
-    const char *host;     /* address to listen on (a literal or a name); copied */
-    uint16_t port;        /* nonzero */
-    const char *conninfo; /* the database; copied */
-    const char *version;  /* shown on the status page; copied */
+    const char *host;           /* address to listen on (a literal or a name); copied */
+    uint16_t port;              /* nonzero */
+    const char *conninfo;       /* the database; copied */
+    const char *version;        /* shown on the status page; copied */
     cn_http_collect_cb collect; /* fills the loop's numbers, on the loop thread */
     void *collect_user;
 };

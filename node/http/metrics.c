@@ -4,8 +4,8 @@
 
 const char *const cn_metrics_job_states[CN_METRICS_STATE_COUNT] = {"queued", "running", "done",
                                                                    "failed", "dead"};
-const char *const cn_metrics_outbound_states[CN_METRICS_STATE_COUNT] = {
-    "queued", "sending", "sent", "failed", "dead"};
+const char *const cn_metrics_outbound_states[CN_METRICS_STATE_COUNT] = {"queued", "sending", "sent",
+                                                                        "failed", "dead"};
 
 int cn_metrics_label_value(struct cn_buf *out, const char *value)
 {
@@ -45,8 +45,8 @@ static void labelled(struct cn_buf *out, const char *name, const char *label,
     cn_buf_printf(out, "\"} %" PRIu64 "\n", value);
 }
 
-static void per_destination(struct cn_buf *out, const struct cn_metrics_loop *l,
-                            const char *name, const char *help, size_t field)
+static void per_destination(struct cn_buf *out, const struct cn_metrics_loop *l, const char *name,
+                            const char *help, size_t field)
 {
     family(out, name, "counter", help);
     for (size_t i = 0; i < l->destination_count; i++) {
@@ -113,12 +113,10 @@ static void format_db(const struct cn_metrics_db *d, struct cn_buf *out)
         labelled(out, "calcnode_jobs", "state", cn_metrics_job_states[i], d->jobs[i]);
     family(out, "calcnode_oldest_queued_job_age_seconds", "gauge",
            "Age of the oldest queued analysis job (0: none queued).");
-    cn_buf_printf(out, "calcnode_oldest_queued_job_age_seconds %.3f\n",
-                  d->oldest_queued_job_age_s);
+    cn_buf_printf(out, "calcnode_oldest_queued_job_age_seconds %.3f\n", d->oldest_queued_job_age_s);
     family(out, "calcnode_outbound", "gauge", "Result transfers by state (every process).");
     for (int i = 0; i < CN_METRICS_STATE_COUNT; i++)
-        labelled(out, "calcnode_outbound", "state", cn_metrics_outbound_states[i],
-                 d->outbound[i]);
+        labelled(out, "calcnode_outbound", "state", cn_metrics_outbound_states[i], d->outbound[i]);
     single(out, "calcnode_studies", "gauge", "Studies in the catalogue.", d->studies);
     single(out, "calcnode_instances", "gauge", "Instances in the catalogue.", d->instances);
 }

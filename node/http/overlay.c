@@ -115,9 +115,11 @@ static int parse_image(struct cn_overlay *o, json_t *image, char *err, size_t er
     }
     if (json_array_size(calcs) > CN_OVERLAY_MAX_CALCIFICATIONS ||
         json_array_size(clusters) > CN_OVERLAY_MAX_CLUSTERS) {
-        snprintf(err, err_len, "the image has %zu calcifications and %zu clusters, more than "
-                 "%d and %d", json_array_size(calcs), json_array_size(clusters),
-                 CN_OVERLAY_MAX_CALCIFICATIONS, CN_OVERLAY_MAX_CLUSTERS);
+        snprintf(err, err_len,
+                 "the image has %zu calcifications and %zu clusters, more than "
+                 "%d and %d",
+                 json_array_size(calcs), json_array_size(clusters), CN_OVERLAY_MAX_CALCIFICATIONS,
+                 CN_OVERLAY_MAX_CLUSTERS);
         return -1;
     }
     o->calcifications = malloc((json_array_size(calcs) + 1) * sizeof *o->calcifications);
@@ -180,9 +182,8 @@ int cn_overlay_parse(const char *text, size_t len, const char *sop_instance_uid,
 
 struct cn_rgb cn_overlay_colour(const struct cn_overlay_cluster *cluster)
 {
-    static const struct cn_rgb red = {230, 40, 40}, orange = {255, 150, 0},
-                               yellow = {240, 230, 40}, green = {60, 200, 80},
-                               blue = {70, 140, 255};
+    static const struct cn_rgb red = {230, 40, 40}, orange = {255, 150, 0}, yellow = {240, 230, 40},
+                               green = {60, 200, 80}, blue = {70, 140, 255};
     if (!cluster->suspicious)
         return blue;
     const char *c = cluster->category;

@@ -21,13 +21,13 @@
 
 struct cn_overlay_cluster {
     int suspicious;
-    char category[CN_OVERLAY_CATEGORY_SIZE]; /* "" when not scored */
+    char category[CN_OVERLAY_CATEGORY_SIZE];   /* "" when not scored */
     struct cn_point hull[CN_OVERLAY_MAX_HULL]; /* source image pixel coordinates */
     size_t hull_count;
 };
 
 struct cn_overlay {
-    uint32_t rows, columns; /* of the analysed image */
+    uint32_t rows, columns;              /* of the analysed image */
     struct cn_overlay_cluster *clusters; /* owned */
     size_t cluster_count;
     struct cn_point *calcifications; /* centroids; owned */

@@ -21,13 +21,25 @@ int cn_html_escape(struct cn_buf *out, const char *text)
     for (const char *p = text;; p++) {
         const char *entity = NULL;
         switch (*p) {
-        case '&': entity = "&amp;"; break;
-        case '<': entity = "&lt;"; break;
-        case '>': entity = "&gt;"; break;
-        case '"': entity = "&quot;"; break;
-        case '\'': entity = "&#39;"; break;
-        case '\0': return cn_buf_append(out, run, (size_t)(p - run));
-        default: continue;
+        case '&':
+            entity = "&amp;";
+            break;
+        case '<':
+            entity = "&lt;";
+            break;
+        case '>':
+            entity = "&gt;";
+            break;
+        case '"':
+            entity = "&quot;";
+            break;
+        case '\'':
+            entity = "&#39;";
+            break;
+        case '\0':
+            return cn_buf_append(out, run, (size_t)(p - run));
+        default:
+            continue;
         }
         if (cn_buf_append(out, run, (size_t)(p - run)) != 0 || cn_buf_puts(out, entity) != 0)
             return -1;

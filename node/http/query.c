@@ -92,10 +92,9 @@ static int connect_db(struct cn_http_db *db, char *err, size_t err_len)
     char options[64];
     snprintf(options, sizeof options, "-c statement_timeout=%d", CN_HTTP_QUERY_TIMEOUT_MS);
     /* dbname is expanded: a URL or key=value string, with our settings added */
-    const char *const keys[] = {"dbname", "connect_timeout", "options", "application_name",
-                                NULL};
-    const char *const values[] = {db->conninfo, CN_HTTP_CONNECT_TIMEOUT_S, options,
-                                  "calcnode-http", NULL};
+    const char *const keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
+    const char *const values[] = {db->conninfo, CN_HTTP_CONNECT_TIMEOUT_S, options, "calcnode-http",
+                                  NULL};
     db->conn = PQconnectdbParams(keys, values, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
         snprintf(err, err_len, "could not connect to the database: %s",
@@ -178,8 +177,7 @@ static int state_index(const char *const *states, const char *state)
     return -1;
 }
 
-void cn_http_db_metrics(struct cn_http_db *db, struct cn_metrics_db *out, char *err,
-                        size_t err_len)
+void cn_http_db_metrics(struct cn_http_db *db, struct cn_metrics_db *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
     PGresult *res = cn_http_db_exec(db, METRICS_SQL, 0, NULL, err, err_len);

@@ -54,9 +54,8 @@ static enum MHD_Result respond(struct MHD_Connection *connection, unsigned statu
                                const char *content_type, void *body, size_t len)
 {
     /* body is ours (malloc'd) and handed to libmicrohttpd, which frees it */
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body, body ? MHD_RESPMEM_MUST_FREE
-                                                        : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(body);
         return MHD_NO;
@@ -139,9 +138,8 @@ static enum MHD_Result page_status(struct cn_http *h, struct MHD_Connection *con
     static struct cn_status_study rows[CN_HTTP_STATUS_STUDIES];
     char err[ERR_SIZE];
     size_t count = 0;
-    PGresult *res = cn_http_db_studies(&h->db, study_uid, rows,
-                                       study_uid ? 1 : CN_HTTP_STATUS_STUDIES, &count, err,
-                                       sizeof err);
+    PGresult *res = cn_http_db_studies(
+        &h->db, study_uid, rows, study_uid ? 1 : CN_HTTP_STATUS_STUDIES, &count, err, sizeof err);
     struct cn_buf b;
     cn_buf_init(&b, PAGE_MAX_LEN);
     if (study_uid) {
@@ -201,8 +199,8 @@ static enum MHD_Result page_image(struct cn_http *h, struct MHD_Connection *conn
         return respond_text(connection, MHD_HTTP_BAD_REQUEST, "rows must be 16 to 2048");
     char path[4096], results_dir[4096], err[ERR_SIZE];
     /* the UID is valid (route.h); the database says whether it is ours and where */
-    int found = cn_http_db_instance(&h->db, uid, path, sizeof path, results_dir,
-                                    sizeof results_dir, err, sizeof err);
+    int found = cn_http_db_instance(&h->db, uid, path, sizeof path, results_dir, sizeof results_dir,
+                                    err, sizeof err);
     if (found < 0)
         return respond_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE, err);
     if (found == 0)
@@ -229,9 +227,8 @@ static enum MHD_Result page_image(struct cn_http *h, struct MHD_Connection *conn
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **request_state)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **request_state)
 {
     (void)version;
     (void)upload_data;
@@ -247,18 +244,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return respond_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
     struct cn_http_route route;
     switch (cn_http_route_parse(url, &route)) {
-    case CN_HTTP_PAGE_METRICS: return page_metrics(h, connection);
-    case CN_HTTP_PAGE_HEALTHZ: return page_healthz(h, connection);
-    case CN_HTTP_PAGE_STATUS: return page_status(h, connection, NULL);
-    case CN_HTTP_PAGE_STUDY: return page_status(h, connection, route.uid);
-    case CN_HTTP_PAGE_IMAGE: return page_image(h, connection, route.uid);
-    case CN_HTTP_PAGE_NOT_FOUND: break;
+    case CN_HTTP_PAGE_METRICS:
+        return page_metrics(h, connection);
+    case CN_HTTP_PAGE_HEALTHZ:
+        return page_healthz(h, connection);
+    case CN_HTTP_PAGE_STATUS:
+        return page_status(h, connection, NULL);
+    case CN_HTTP_PAGE_STUDY:
+        return page_status(h, connection, route.uid);
+    case CN_HTTP_PAGE_IMAGE:
+        return page_image(h, connection, route.uid);
+    case CN_HTTP_PAGE_NOT_FOUND:
+        break;
     }
     return respond_text(connection, MHD_HTTP_NOT_FOUND, "not found");
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                             va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char line[ERR_SIZE];
@@ -310,12 +312,10 @@ int cn_http_start(uv_loop_t *loop, const struct cn_http_config *config, struct c
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* the logger first, so that the daemon's own start-up messages go through it */
-    h->daemon = MHD_start_daemon(flags, config->port, NULL, NULL, on_request, h,
-                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                                 MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                                 MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
-                                 MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(
+        flags, config->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!h->daemon) {
         snprintf(err, err_len, "could not serve HTTP on %s:%u (address in use or not ours?)",

@@ -25,8 +25,7 @@ void cn_analysis_time_observe(struct cn_analysis_time *h, double seconds)
     atomic_fetch_add_explicit(&h->sum_us, (uint_fast64_t)us, memory_order_relaxed);
 }
 
-void cn_analysis_time_read(const struct cn_analysis_time *h,
-                           struct cn_analysis_time_snapshot *out)
+void cn_analysis_time_read(const struct cn_analysis_time *h, struct cn_analysis_time_snapshot *out)
 {
     uint64_t running = 0;
     for (int i = 0; i <= CN_ANALYSIS_TIME_BUCKET_COUNT; i++) {

@@ -38,7 +38,6 @@ void cn_analysis_time_init(struct cn_analysis_time *h);
 void cn_analysis_time_observe(struct cn_analysis_time *h, double seconds);
 
 /* Reads h into *out (cumulative buckets, count = +Inf bucket). Any thread. */
-void cn_analysis_time_read(const struct cn_analysis_time *h,
-                           struct cn_analysis_time_snapshot *out);
+void cn_analysis_time_read(const struct cn_analysis_time *h, struct cn_analysis_time_snapshot *out);
 
 #endif

@@ -67,8 +67,8 @@ static void full_snapshot(struct cn_metrics_snapshot *s)
     snprintf(s->loop.destinations[1].ae_title, CN_METRICS_AE_SIZE, "A\"B\\C");
     s->loop.destinations[1].failed = 5;
     s->db.up = 1;
-    s->db.jobs[0] = 2; /* queued */
-    s->db.jobs[2] = 11; /* done */
+    s->db.jobs[0] = 2;     /* queued */
+    s->db.jobs[2] = 11;    /* done */
     s->db.outbound[2] = 9; /* sent */
     s->db.oldest_queued_job_age_s = 12.5;
     s->db.studies = 3;
@@ -111,8 +111,7 @@ static void test_metrics_label_values_are_escaped(void **state)
     struct cn_metrics_snapshot s;
     full_snapshot(&s);
     char *text = format(&s);
-    assert_true(sample(text, "calcnode_outbound_failures_total{destination=\"A\\\"B\\\\C\"}") ==
-                5);
+    assert_true(sample(text, "calcnode_outbound_failures_total{destination=\"A\\\"B\\\\C\"}") == 5);
     struct cn_buf b;
     cn_buf_init(&b, 100);
     assert_int_equal(cn_metrics_label_value(&b, "x\ny"), 0);
@@ -145,8 +144,7 @@ static void test_metrics_every_family_has_help_and_type(void **state)
         }
         if (strncmp(line, "# TYPE ", 7) == 0) {
             assert_true(type_count < 64);
-            assert_int_equal(sscanf(line, "# TYPE %95s %15s", types[type_count],
-                                    kinds[type_count]),
+            assert_int_equal(sscanf(line, "# TYPE %95s %15s", types[type_count], kinds[type_count]),
                              2);
             if (strcmp(kinds[type_count], "counter") == 0) {
                 size_t n = strlen(types[type_count]);
@@ -161,10 +159,10 @@ static void test_metrics_every_family_has_help_and_type(void **state)
         for (size_t i = 0; i < type_count; i++) {
             size_t t = strlen(types[i]);
             if (strncmp(line, types[i], t) == 0 &&
-                (name_len == t || (strcmp(kinds[i], "histogram") == 0 &&
-                                   (strncmp(line + t, "_bucket", 7) == 0 ||
-                                    strncmp(line + t, "_sum", 4) == 0 ||
-                                    strncmp(line + t, "_count", 6) == 0))))
+                (name_len == t ||
+                 (strcmp(kinds[i], "histogram") == 0 &&
+                  (strncmp(line + t, "_bucket", 7) == 0 || strncmp(line + t, "_sum", 4) == 0 ||
+                   strncmp(line + t, "_count", 6) == 0))))
                 known = 1;
         }
         assert_true(known);

@@ -48,8 +48,8 @@ static void test_status_page_escapes_database_values_and_links_valid_uids_only(v
 {
     (void)state;
     struct cn_metrics_loop loop = {.listening = 1, .instances_stored = 4};
-    struct cn_status_node node = {.version = "1.0", .loop_answered = 1, .loop = &loop,
-                                  .database_up = 1};
+    struct cn_status_node node = {
+        .version = "1.0", .loop_answered = 1, .loop = &loop, .database_up = 1};
     struct cn_buf b;
     cn_buf_init(&b, 1u << 20);
     assert_int_equal(cn_pages_status(&b, &node, &HOSTILE, 1, 1, 160), 0);
@@ -73,8 +73,10 @@ static void test_status_page_escapes_database_values_and_links_valid_uids_only(v
 static void test_status_page_says_when_the_database_is_down(void **state)
 {
     (void)state;
-    struct cn_status_node node = {.version = "1.0", .loop_answered = 0,
-                                  .database_up = 0, .database_error = "could not <connect>"};
+    struct cn_status_node node = {.version = "1.0",
+                                  .loop_answered = 0,
+                                  .database_up = 0,
+                                  .database_error = "could not <connect>"};
     struct cn_buf b;
     cn_buf_init(&b, 1u << 20);
     assert_int_equal(cn_pages_status(&b, &node, NULL, 0, 0, 160), 0);
@@ -113,11 +115,24 @@ static void test_route_rejects_anything_but_a_valid_uid(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "/image/../../etc/passwd.png", "/image/1.2.3", "/image/.png", "/image/1..2.png",
-        "/image/1.2.3.png/x", "/image/1.2.%2e.png", "/image/1.2.3.PNG", "/image/01.2.png",
-        "/study/", "/study/1.2/../3", "/study/1.2.3 ", "/study/a.b",
+        "/image/../../etc/passwd.png",
+        "/image/1.2.3",
+        "/image/.png",
+        "/image/1..2.png",
+        "/image/1.2.3.png/x",
+        "/image/1.2.%2e.png",
+        "/image/1.2.3.PNG",
+        "/image/01.2.png",
+        "/study/",
+        "/study/1.2/../3",
+        "/study/1.2.3 ",
+        "/study/a.b",
         "/study/1.22222222222222222222222222222222222222222222222222222222222222222",
-        "/metrics/", "//", "/index.html", "", "/healthz?x"};
+        "/metrics/",
+        "//",
+        "/index.html",
+        "",
+        "/healthz?x"};
     struct cn_http_route r;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (cn_http_route_parse(bad[i], &r) != CN_HTTP_PAGE_NOT_FOUND)

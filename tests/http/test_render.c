@@ -157,8 +157,7 @@ static void test_overlay_reads_one_image_and_drops_what_is_outside(void **state)
     (void)state;
     struct cn_overlay o;
     char err[256];
-    assert_int_equal(cn_overlay_parse(FINDINGS, strlen(FINDINGS), "1.2.4", &o, err, sizeof err),
-                     1);
+    assert_int_equal(cn_overlay_parse(FINDINGS, strlen(FINDINGS), "1.2.4", &o, err, sizeof err), 1);
     assert_int_equal(o.rows, 100);
     assert_int_equal(o.columns, 80);
     assert_int_equal(o.calcification_count, 3); /* x = 500 is outside the image */
@@ -183,8 +182,7 @@ static void test_overlay_reads_one_image_and_drops_what_is_outside(void **state)
     assert_int_equal(px(&im, 31, 38)[0], 0);
     cn_rgb_image_free(&im);
     cn_overlay_free(&o);
-    assert_int_equal(cn_overlay_parse(FINDINGS, strlen(FINDINGS), "1.2.5", &o, err, sizeof err),
-                     0);
+    assert_int_equal(cn_overlay_parse(FINDINGS, strlen(FINDINGS), "1.2.5", &o, err, sizeof err), 0);
     assert_int_equal(cn_overlay_parse("{\"images\": 3}", 13, "1.2.4", &o, err, sizeof err), -1);
     assert_int_equal(cn_overlay_parse("not json", 8, "1.2.4", &o, err, sizeof err), -1);
     static const char bad_size[] = "{\"images\": [{\"sop_instance_uid\": \"1\", \"rows\": 0,"
