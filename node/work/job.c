@@ -256,13 +256,9 @@ static int commit_results(const struct cn_job_context *ctx, const struct cn_job 
         snprintf(err, err_len, "the job's lease was lost to another worker");
         goto rollback;
     }
-    const char *sparams[] = {job->study_uid};
     const char *wparams[] = {ctx->worker_id};
-    if (exec_ok(conn,
-                "UPDATE studies SET state = 'done' WHERE study_instance_uid = $1 "
-                "AND state <> 'queued'",
-                1, sparams, err, err_len) != 0 ||
-        exec_ok(conn, "UPDATE workers SET jobs_done = jobs_done + 1, current_job = NULL "
+    /* the study's state follows from the job's (sql/005_study_state.sql) */
+    if (exec_ok(conn, "UPDATE workers SET jobs_done = jobs_done + 1, current_job = NULL "
                       "WHERE id = $1",
                 1, wparams, err, err_len) != 0 ||
         exec_ok(conn, "COMMIT", 0, NULL, err, err_len) != 0)

@@ -42,12 +42,16 @@ wait_for 10 "study B's job queued" job_is "$uid_b" queued
 state_a=$(job_state "$uid_a")
 state_c=$(job_state "$uid_c")
 study_c=$(node_sql "SELECT state FROM studies WHERE study_instance_uid = '$uid_c'")
+study_a=$(node_sql "SELECT state FROM studies WHERE study_instance_uid = '$uid_a'")
+study_b=$(node_sql "SELECT state FROM studies WHERE study_instance_uid = '$uid_b'")
 kill -9 "$NODE_PID"
 wait "$NODE_PID" 2>/dev/null || true
 NODE_PID=
 echo "killed with A $state_a, B queued, C $state_c (study $study_c)"
 [ "$state_a" = running ] || fail "study A's job was $state_a at the kill: too late to test a running job"
 [ "$state_c" = none ] && [ "$study_c" = receiving ] || fail "study C was not receiving at the kill"
+[ "$study_a" = analysing ] && [ "$study_b" = queued ] \
+  || fail "studies A and B were $study_a and $study_b at the kill, expected analysing and queued"
 
 # The embedded server gets a fast shutdown when its parent dies; wait for it to go.
 deadline=$((SECONDS + 60))
@@ -105,6 +109,8 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 
+states=$(node_sql "SELECT DISTINCT state FROM studies")
+[ "$states" = analysed ] || fail "the studies' states after their runs: $states, expected analysed"
 wait_for 120 "every result transfer sent" outbound_settled
 check_delivered_once
 stop_node
