@@ -21,32 +21,11 @@
 #include "db/async.h"
 #include "db/db.h"
 #include "db/migrate.h"
-#include "db/cluster.h"
+#include "db/migrated.h"
 
 #define WATCHDOG_S 120
 #define ROW_COUNT 150
 #define OBJECT_PREFIX "job "
-
-static PGconn *conn;
-
-static int setup(void **state)
-{
-    if (test_cluster_start(state) != 0)
-        return -1;
-    conn = test_cluster_connect(NULL);
-    char err[CN_DB_ERR_SIZE];
-    if (conn == NULL || cn_db_migrate(conn, NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "could not migrate: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    PQfinish(conn);
-    return test_cluster_stop(state);
-}
 
 static void exec_ok(const char *sql)
 {
@@ -54,16 +33,6 @@ static void exec_ok(const char *sql)
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
         fail_msg("%s: %s", sql, PQerrorMessage(conn));
     PQclear(res);
-}
-
-static long query_long(const char *sql)
-{
-    PGresult *res = PQexec(conn, sql);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        fail_msg("%s: %s", sql, PQerrorMessage(conn));
-    long v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return v;
 }
 
 /* Rows "job 1" .. "job n", unforwarded, after the table is emptied. */
@@ -424,5 +393,5 @@ int main(void)
         cmocka_unit_test(test_malformed_row_is_marked_and_the_rest_forwarded),
         cmocka_unit_test(test_start_rejects_a_malformed_target),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, migrated_setup, migrated_teardown);
 }

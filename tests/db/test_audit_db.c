@@ -21,7 +21,7 @@
 #include "db/catalogue.h"
 #include "db/db.h"
 #include "db/migrate.h"
-#include "cluster.h"
+#include "migrated.h"
 
 #define WATCHDOG_S 120
 #define STUDY_UID "1.2.826.0.1.3680043.8.498.77"
@@ -29,37 +29,6 @@
 #define MG_SOP_CLASS "1.2.840.10008.5.1.4.1.1.1.2"
 #define SEG_SOP_CLASS "1.2.840.10008.5.1.4.1.1.66.4"
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-
-static PGconn *conn;
-
-static int setup(void **state)
-{
-    if (test_cluster_start(state) != 0)
-        return -1;
-    conn = test_cluster_connect(NULL);
-    char err[CN_DB_ERR_SIZE];
-    if (conn == NULL || cn_db_migrate(conn, NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "could not migrate: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    PQfinish(conn);
-    return test_cluster_stop(state);
-}
-
-static long query_long(const char *sql)
-{
-    PGresult *res = PQexec(conn, sql);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        fail_msg("%s: %s", sql, PQerrorMessage(conn));
-    long v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return v;
-}
 
 static void query_text(const char *sql, char *out, size_t out_len)
 {
@@ -346,5 +315,5 @@ int main(void)
         cmocka_unit_test(test_record_async_inserts_on_the_loop),
         cmocka_unit_test(test_unforwarded_rows_have_a_partial_index),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, migrated_setup, migrated_teardown);
 }
