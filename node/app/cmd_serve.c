@@ -31,6 +31,8 @@
 
 /* How long a shutdown waits for open associations before aborting them. */
 #define SHUTDOWN_GRACE_MS 10000u
+/* The exit status after a second signal cut the shutdown short. */
+#define EXIT_FORCED_STOP 3
 
 static const char serve_usage[] =
     "usage: calcnode serve [-c FILE] [options]\n"
@@ -281,11 +283,17 @@ static void on_signal(uv_signal_t *handle, int signum)
 {
     struct serve_state *st = handle->data;
     if (st->stopping) {
-        cn_log_warning("second signal %d: aborting associations now", signum);
-        return;
+        /* Nothing acknowledged is lost: a Success was sent only after its row committed.
+         * Objects not yet answered are sent again by their senders; their spool files
+         * are swept at the next start; the embedded cluster stops with us (PDEATHSIG). */
+        cn_log_error("second signal %d: exiting now without finishing the shutdown", signum);
+        _exit(EXIT_FORCED_STOP);
     }
     st->stopping = 1;
     cn_log_info("signal %d: shutting down", signum);
+    if (!cn_db_async_is_connected(st->db))
+        cn_log_warning("the database does not answer: the shutdown waits for it to record "
+                       "what is in flight; signal again to exit at once");
     if (st->http)
         cn_http_close(st->http, NULL, NULL); /* its thread is stopped after the loop */
     cn_server_stop(st->server, SHUTDOWN_GRACE_MS, on_server_stopped, st);

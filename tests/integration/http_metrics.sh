@@ -132,9 +132,15 @@ if [ -n "$pg_pid" ]; then
   grep -q "^database: " "$TEST_TMP/health.txt" || fail "/healthz gave no reason: $(cat "$TEST_TMP/health.txt")"
   echo "healthz without the database: $(cat "$TEST_TMP/health.txt")"
   [ "$(metric calcnode_database_up)" = 0 ] || fail "calcnode_database_up is not 0"
-  # a clean shutdown waits for the database it drains into: not this test's subject
-  kill -KILL "$NODE_PID"
-  wait "$NODE_PID" || true
+  # a clean shutdown waits for the database it drains into; a second signal cuts it short
+  kill -TERM "$NODE_PID"
+  sleep 0.5
+  kill -TERM "$NODE_PID"
+  rc=0
+  timeout 10 tail --pid="$NODE_PID" -f /dev/null || fail "calcnode did not exit after a second SIGTERM"
+  wait "$NODE_PID" || rc=$?
+  [ "$rc" = 3 ] || fail "exit status $rc after a second SIGTERM, expected 3"
+  grep -q "database does not answer" "$TEST_TMP/node.log" || fail "no warning about the database at the first signal"
   NODE_PID=
 else
   echo "no embedded postmaster.pid: the database-gone check is skipped"
