@@ -27,6 +27,7 @@
 #include "work/completion.h"
 #include "work/worker.h"
 #include "risk/model.h"
+#include "net/tls.h"
 #include "util/log.h"
 
 /* How long a shutdown waits for open associations before aborting them. */
@@ -338,6 +339,7 @@ int cn_cmd_serve(int argc, char **argv)
     cn_log_info("database ready (%s)", app_db.embedded ? "embedded cluster" : "external server");
 
     struct serve_state st = {0};
+    struct cn_tls_context *audit_tls = NULL; /* for audit_syslog = tls:... */
     st.loop = uv_default_loop();
     st.conf = &conf;
     struct cn_db_async_options db_options = {
@@ -427,9 +429,15 @@ int cn_cmd_serve(int argc, char **argv)
     }
     record_application_activity(&st, CN_DB_AUDIT_APPLICATION_START);
     if (conf.audit_syslog[0] != '\0') {
+        /* syslog over TLS (RFC 5425): our certificate as the client's, tls_ca for theirs */
+        if (strncmp(conf.audit_syslog, "tls:", 4) == 0 &&
+            cn_tls_context_new(CN_TLS_CLIENT, conf.tls_cert, conf.tls_key, conf.tls_ca,
+                               &audit_tls, err, sizeof err) != 0)
+            cn_log_error("audit events not forwarded: %s", err);
         struct cn_audit_forwarder_config audit_config = {
             .target = conf.audit_syslog,
             .ae_title = conf.ae_title,
+            .tls = audit_tls,
         };
         if (cn_audit_forwarder_start(st.loop, st.db, &audit_config, &st.audit_forwarder, err,
                                      sizeof err) != 0)
@@ -486,6 +494,7 @@ out:
         cn_log_warning("the event loop still had open handles at exit");
     cn_app_db_close(&app_db);
     cn_risk_model_free(model);
+    cn_tls_context_free(audit_tls);
     cn_log_info("stopped");
     return exit_code;
 }

@@ -175,7 +175,8 @@ static int set_security_key(struct cn_conf *conf, const char *key, const char *v
     } else if (strcmp(key, "http_host") == 0) {
         return copy_value(conf->http_host, sizeof conf->http_host, value);
     } else if (strcmp(key, "audit_syslog") == 0) {
-        if (value[0] != '\0' && strncmp(value, "udp:", 4) != 0 && strncmp(value, "tcp:", 4) != 0)
+        if (value[0] != '\0' && strncmp(value, "udp:", 4) != 0 &&
+            strncmp(value, "tcp:", 4) != 0 && strncmp(value, "tls:", 4) != 0)
             return -1;
         return copy_value(conf->audit_syslog, sizeof conf->audit_syslog, value);
     } else {

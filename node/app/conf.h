@@ -80,7 +80,7 @@ struct cn_conf {
     /* Operations */
     uint16_t http_port;                  /* 0: no HTTP server */
     char http_host[CN_CONF_HOST_SIZE];
-    char audit_syslog[CN_CONF_HOST_SIZE]; /* "udp:HOST:PORT" or "tcp:HOST:PORT"; empty: off */
+    char audit_syslog[CN_CONF_HOST_SIZE]; /* "udp:", "tls:" or "tcp:" HOST:PORT; empty: off */
     struct cn_peer peers[CN_CONF_MAX_PEERS];
     size_t peer_count;
 };

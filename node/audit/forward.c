@@ -47,6 +47,7 @@ struct cn_audit_forwarder {
     uv_loop_t *loop;
     struct cn_db_async *db;
     enum cn_audit_transport transport;
+    struct cn_tls_context *tls; /* borrowed: for CN_AUDIT_TLS */
     char host[CN_AUDIT_HOST_SIZE];
     uint16_t port;
     char ae_title[AE_TITLE_SIZE];
@@ -96,6 +97,8 @@ int cn_audit_target_parse(const char *target, enum cn_audit_transport *transport
         *transport = CN_AUDIT_UDP;
     else if (strncmp(target, "tcp:", 4) == 0)
         *transport = CN_AUDIT_TCP;
+    else if (strncmp(target, "tls:", 4) == 0)
+        *transport = CN_AUDIT_TLS;
     else
         return -1;
     const char *rest = target + 4;
@@ -296,7 +299,7 @@ static void on_claimed(const PGresult *res, const char *error, void *user)
             cn_log_warning("could not send audit row %" PRId64 ": %s", rec.id, uv_strerror(rc));
             fwd->send_failures++;
             fwd->stats.failed++;
-        } else if (fwd->transport == CN_AUDIT_TCP) {
+        } else if (fwd->transport != CN_AUDIT_UDP) {
             fwd->stats.forwarded++;
         }
     }
@@ -426,9 +429,12 @@ static void tick(struct cn_audit_forwarder *fwd)
             fwd->phase = PHASE_IDLE;
             after_pass(fwd);
         }
-    } else if (fwd->transport == CN_AUDIT_TCP && fwd->conn == NULL) {
+    } else if (fwd->transport != CN_AUDIT_UDP && fwd->conn == NULL) {
         fwd->phase = PHASE_CONNECTING;
-        int rc = cn_tcp_connect(fwd->loop, fwd->host, fwd->port, &tcp_ops, fwd, &fwd->conn);
+        int rc = fwd->transport == CN_AUDIT_TLS
+                     ? cn_tcp_connect_tls(fwd->loop, fwd->host, fwd->port, fwd->tls, &tcp_ops,
+                                          fwd, &fwd->conn)
+                     : cn_tcp_connect(fwd->loop, fwd->host, fwd->port, &tcp_ops, fwd, &fwd->conn);
         if (rc != 0) {
             cn_log_warning("could not connect to audit collector %s:%u: %s", fwd->host,
                            (unsigned)fwd->port, uv_strerror(rc));
@@ -469,11 +475,17 @@ int cn_audit_forwarder_start(uv_loop_t *loop, struct cn_db_async *db,
     }
     if (cn_audit_target_parse(config->target, &fwd->transport, fwd->host, sizeof fwd->host,
                               &fwd->port) != 0) {
-        snprintf(err, err_len, "audit target \"%s\" is not udp:HOST:PORT or tcp:HOST:PORT",
+        snprintf(err, err_len, "audit target \"%s\" is not udp:, tls: or tcp:HOST:PORT",
                  config->target != NULL ? config->target : "");
         free(fwd);
         return -1;
     }
+    if (fwd->transport == CN_AUDIT_TLS && config->tls == NULL) {
+        snprintf(err, err_len, "audit target \"%s\" needs a TLS client context", config->target);
+        free(fwd);
+        return -1;
+    }
+    fwd->tls = config->tls;
     fwd->loop = loop;
     fwd->db = db;
     snprintf(fwd->ae_title, sizeof fwd->ae_title, "%s", config->ae_title ? config->ae_title : "");

@@ -1,6 +1,7 @@
 /* node/audit/forward: sends the audit table's rows to a syslog collector (an audit record
  * repository) as PS3.15 A.5 audit messages (node/audit/message.h), over UDP (RFC 5426:
- * one message per datagram; PS3.15 A.7 SYSLOG-UDP) or TCP (RFC 6587 octet counting).
+ * one message per datagram; PS3.15 A.7 SYSLOG-UDP), TLS (RFC 5425, octet counting; the
+ * PS3.15 A.6 Basic Audit Log Interface transport) or plain TCP (RFC 6587 octet counting).
  *
  * Rows are claimed in batches with UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
  * LOCKED LIMIT n): several processes sharing one database never send the same row twice
@@ -21,8 +22,9 @@
 
 struct cn_db_async;
 struct cn_audit_forwarder;
+struct cn_tls_context;
 
-enum cn_audit_transport { CN_AUDIT_UDP, CN_AUDIT_TCP };
+enum cn_audit_transport { CN_AUDIT_UDP, CN_AUDIT_TCP, CN_AUDIT_TLS };
 
 #define CN_AUDIT_HOST_SIZE 256
 
@@ -32,7 +34,10 @@ enum cn_audit_transport { CN_AUDIT_UDP, CN_AUDIT_TCP };
 #define CN_AUDIT_LEASE_MS 60000u
 
 struct cn_audit_forwarder_config {
-    const char *target;   /* "udp:HOST:PORT" or "tcp:HOST:PORT" (HOST may be [v6]); copied */
+    const char *target;   /* "udp:", "tls:" or "tcp:" then HOST:PORT (HOST may be [v6]); copied */
+    /* For tls: a client context (net/tls.h) whose CA checks the collector's certificate;
+     * borrowed, must outlive the forwarder. Required for tls:, ignored otherwise. */
+    struct cn_tls_context *tls;
     const char *ae_title; /* ours: the messages' AuditSourceID; copied */
     uint32_t interval_ms; /* 0: CN_AUDIT_INTERVAL_MS */
     uint32_t batch_count; /* rows per claim; 0: CN_AUDIT_BATCH_COUNT */
@@ -40,7 +45,7 @@ struct cn_audit_forwarder_config {
 };
 
 /* Parses a target. Returns 0 with the parts filled, or -1 (not transport:host:port with
- * transport udp or tcp and a port 1-65535). */
+ * transport udp, tcp or tls and a port 1-65535). */
 int cn_audit_target_parse(const char *target, enum cn_audit_transport *transport, char *host,
                           size_t host_len, uint16_t *port);
 

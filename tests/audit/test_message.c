@@ -342,11 +342,14 @@ static void test_target_parse_accepts_udp_tcp_and_bracketed_ipv6(void **state)
     assert_int_equal(t, CN_AUDIT_TCP);
     assert_string_equal(host, "arr.example.org");
     assert_int_equal(port, 6514);
+    assert_int_equal(cn_audit_target_parse("tls:arr.example.org:6514", &t, host, sizeof host,
+                                           &port), 0);
+    assert_int_equal(t, CN_AUDIT_TLS);
     assert_int_equal(cn_audit_target_parse("udp:[::1]:514", &t, host, sizeof host, &port), 0);
     assert_string_equal(host, "::1");
     static const char *const bad[] = {
         NULL,           "",           "udp:",           "udp:host",     "udp::514",
-        "tls:host:514", "udp:host:0", "udp:host:65536", "udp:host:51x", "udp:host:+514",
+        "ftp:host:514", "udp:host:0", "udp:host:65536", "udp:host:51x", "udp:host:+514",
         "udp:::1:514",  "udp:[]:514", "udp:host:",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
