@@ -14,6 +14,11 @@ BEGIN
     IF NEW.state IS NOT DISTINCT FROM OLD.state THEN
         RETURN NULL;
     END IF;
+    -- only the study's latest run speaks for it: an older run's late retry or death
+    -- does not overwrite what a newer run did
+    IF NEW.id <> (SELECT max(id) FROM jobs WHERE study_instance_uid = NEW.study_instance_uid) THEN
+        RETURN NULL;
+    END IF;
     IF NEW.state <> 'queued' AND EXISTS (
            SELECT 1 FROM jobs
             WHERE study_instance_uid = NEW.study_instance_uid AND state = 'queued') THEN

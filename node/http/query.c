@@ -113,15 +113,12 @@ static long long now_ms(void)
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Cancels the running query and drops the connection (its state is unknown). */
+/* Drops the connection of a query that overran (its state is unknown). No PQcancel: it
+ * opens a blocking connection of its own that ignores connect_timeout, which would stall
+ * this thread when the server is unreachable; the server's statement_timeout ends the
+ * query on its side. */
 static void abandon(struct cn_http_db *db)
 {
-    PGcancel *cancel = PQgetCancel(db->conn);
-    if (cancel) {
-        char ignored[256];
-        PQcancel(cancel, ignored, sizeof ignored);
-        PQfreeCancel(cancel);
-    }
     drop(db);
 }
 

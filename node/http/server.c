@@ -220,7 +220,9 @@ static enum MHD_Result page_image(struct cn_http *h, struct MHD_Connection *conn
     size_t len = 0;
     if (cn_http_image_png(path, results_dir, uid, rows, &png, &len, err, sizeof err) != 0) {
         cn_log_warning("http: image %s: %s", uid, err);
-        return respond_text(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+        /* the detail (paths of the state directory) stays in the log */
+        return respond_text(connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                            "the image could not be rendered; the node's log says why");
     }
     cache_put(h, key, png, len);
     return respond(connection, MHD_HTTP_OK, "image/png", png, len);

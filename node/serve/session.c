@@ -169,6 +169,10 @@ static void ul_timer_stop(void *user)
     uv_timer_stop(&s->artim);
 }
 
+/* The AE title of a PDU without its padding, and with every byte outside the AE VR's
+ * repertoire (PS3.5 Table 6.2-1: printable ASCII, no backslash) replaced by '?': the
+ * title goes into logs, the database (UTF-8) and audit messages, and a peer must not be
+ * able to make those records fail with bytes that are not text. */
 static void trim_ae(char *dst, const char *src)
 {
     size_t n = strlen(src);
@@ -177,7 +181,10 @@ static void trim_ae(char *dst, const char *src)
     size_t start = 0;
     while (start < n && src[start] == ' ')
         start++;
-    memcpy(dst, src + start, n - start);
+    for (size_t i = start; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i - start] = (c < 0x20 || c > 0x7e || c == '\\') ? '?' : (char)c;
+    }
     dst[n - start] = '\0';
 }
 

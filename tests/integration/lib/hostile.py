@@ -23,14 +23,14 @@ def item(item_type, value):
 
 
 def ae(title):
-    return title.encode().ljust(16)
+    return (title if isinstance(title, bytes) else title.encode()).ljust(16)
 
 
-def associate_rq(called=CALLED, pc_id=1, extra=b""):
+def associate_rq(called=CALLED, pc_id=1, extra=b"", calling="HOSTILE"):
     pc = item(0x20, struct.pack(">BBBB", pc_id, 0, 0, 0) + item(0x30, VERIFICATION) +
               item(0x40, IMPLICIT_LE))
     user = item(0x50, item(0x51, struct.pack(">I", 16384)) + item(0x52, b"1.2.3.4"))
-    body = struct.pack(">HH", 1, 0) + ae(called) + ae("HOSTILE") + bytes(32)
+    body = struct.pack(">HH", 1, 0) + ae(called) + ae(calling) + bytes(32)
     body += item(0x10, APP_CONTEXT) + pc + user + extra
     return struct.pack(">BBI", 0x01, 0, len(body)) + body
 
@@ -111,6 +111,12 @@ check("even presentation context ID is refused", refused(data) and t < 2,
 data, t = exchange(associate_rq(called="NOT-CALCNODE"))
 ok = len(data) >= 10 and data[0] == 0x03 and data[7:10] == bytes([1, 1, 7])
 check("unknown called AE title is rejected with reason 7", ok, data[:10].hex())
+
+# 7b. AE titles with bytes outside the AE repertoire (not even UTF-8): refused the same
+# way; the node records the refusal with those bytes replaced (checked by the caller)
+data, t = exchange(associate_rq(called=b"NOT\xffCALC\x01", calling=b"BAD\xfe\x00X"))
+ok = len(data) >= 10 and data[0] == 0x03 and data[7:10] == bytes([1, 1, 7])
+check("AE titles of non-text bytes are rejected with reason 7", ok, data[:10].hex())
 
 # 8. a peer that stalls in the middle of a PDU is dropped after the ARTIM timeout
 full = associate_rq()
