@@ -61,12 +61,13 @@ struct cn_audit_forwarder {
     int resolved;
     struct sockaddr_storage addr;
     uv_getaddrinfo_t resolve_req;
-    /* TCP */
+    /* TCP and TLS */
     struct cn_tcp_conn *conn;
     int connected;
+    uv_timer_t io_timer; /* bounds a connect (with its handshake) and a batch's writes */
     /* the batch being sent: ids to mark, and sends still outstanding */
     int64_t *batch_ids;
-    size_t batch_len, sends_pending, send_failures;
+    size_t batch_len, batch_written, sends_pending, send_failures;
     int batch_full;
     /* stopping: one last pass, then closing the handles */
     int stopping, last_pass, closing;
@@ -85,6 +86,7 @@ struct udp_send {
 };
 
 static void tick(struct cn_audit_forwarder *fwd);
+static void arm_io_deadline(struct cn_audit_forwarder *fwd);
 static void after_pass(struct cn_audit_forwarder *fwd);
 static void on_timer(uv_timer_t *timer);
 
@@ -153,8 +155,9 @@ static void close_all(struct cn_audit_forwarder *fwd)
     if (fwd->closing)
         return;
     fwd->closing = 1;
-    fwd->open_handles = 1 + fwd->udp_open + (fwd->conn != NULL);
+    fwd->open_handles = 2 + fwd->udp_open + (fwd->conn != NULL);
     uv_close((uv_handle_t *)&fwd->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&fwd->io_timer, on_handle_closed);
     if (fwd->udp_open)
         uv_close((uv_handle_t *)&fwd->udp, on_handle_closed);
     if (fwd->conn != NULL)
@@ -270,9 +273,11 @@ static void on_claimed(const PGresult *res, const char *error, void *user)
     int rows = PQntuples(res);
     fwd->batch_full = rows > 0 && (uint32_t)rows >= fwd->batch_count;
     fwd->batch_len = 0;
+    fwd->batch_written = 0;
     fwd->send_failures = 0;
     fwd->sends_pending = 0;
     fwd->phase = PHASE_SENDING;
+    arm_io_deadline(fwd);
     struct cn_audit_source src = {fwd->ae_title, fwd->hostname, (long)getpid()};
     for (int i = 0; i < rows && (fwd->transport == CN_AUDIT_UDP || fwd->conn != NULL); i++) {
         struct cn_audit_record rec = {
@@ -301,6 +306,7 @@ static void on_claimed(const PGresult *res, const char *error, void *user)
             fwd->stats.failed++;
         } else if (fwd->transport != CN_AUDIT_UDP) {
             fwd->stats.forwarded++;
+            fwd->batch_written++;
         }
     }
     if (fwd->sends_pending == 0)
@@ -325,6 +331,29 @@ static void after_pass(struct cn_audit_forwarder *fwd)
 }
 
 /* ---- transports ---- */
+
+/* A collector that accepts the connection but never completes the TLS handshake, or stops
+ * reading, must not hold the forwarder (and a node's shutdown) for ever: the connection
+ * is dropped after CN_AUDIT_IO_TIMEOUT_MS in PHASE_CONNECTING or PHASE_SENDING, and the
+ * rows are sent again later (on_tcp_closed). */
+static void on_io_deadline(uv_timer_t *timer)
+{
+    struct cn_audit_forwarder *fwd = timer->data;
+    if (fwd->closing || fwd->conn == NULL ||
+        (fwd->phase != PHASE_CONNECTING && fwd->phase != PHASE_SENDING))
+        return;
+    cn_log_warning("audit collector %s:%u did not %s within %u ms: dropping the connection",
+                   fwd->host, (unsigned)fwd->port,
+                   fwd->phase == PHASE_CONNECTING ? "accept the connection" : "take the messages",
+                   (unsigned)CN_AUDIT_IO_TIMEOUT_MS);
+    cn_tcp_close(fwd->conn, 0);
+}
+
+static void arm_io_deadline(struct cn_audit_forwarder *fwd)
+{
+    if (fwd->transport != CN_AUDIT_UDP && !fwd->closing)
+        uv_timer_start(&fwd->io_timer, on_io_deadline, CN_AUDIT_IO_TIMEOUT_MS, 0);
+}
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
@@ -392,9 +421,9 @@ static void on_tcp_closed(void *user)
         return;
     }
     if (fwd->phase == PHASE_SENDING) { /* the batch's bytes may not have arrived */
-        fwd->stats.forwarded -= fwd->batch_len;
-        fwd->stats.failed += fwd->batch_len;
-        fwd->send_failures += fwd->batch_len;
+        fwd->stats.forwarded -= fwd->batch_written;
+        fwd->stats.failed += fwd->batch_written;
+        fwd->send_failures += fwd->batch_written;
         fwd->batch_len = 0;
         fwd->sends_pending = 0;
         finish_sends(fwd);
@@ -435,6 +464,8 @@ static void tick(struct cn_audit_forwarder *fwd)
                      ? cn_tcp_connect_tls(fwd->loop, fwd->host, fwd->port, fwd->tls, &tcp_ops,
                                           fwd, &fwd->conn)
                      : cn_tcp_connect(fwd->loop, fwd->host, fwd->port, &tcp_ops, fwd, &fwd->conn);
+        if (rc == 0)
+            arm_io_deadline(fwd);
         if (rc != 0) {
             cn_log_warning("could not connect to audit collector %s:%u: %s", fwd->host,
                            (unsigned)fwd->port, uv_strerror(rc));
@@ -509,6 +540,8 @@ int cn_audit_forwarder_start(uv_loop_t *loop, struct cn_db_async *db,
     }
     uv_timer_init(loop, &fwd->timer); /* cannot fail */
     fwd->timer.data = fwd;
+    uv_timer_init(loop, &fwd->io_timer);
+    fwd->io_timer.data = fwd;
     fwd->udp.data = fwd;
     fwd->resolve_req.data = fwd;
     uv_timer_start(&fwd->timer, on_timer, 0, 0);

@@ -32,6 +32,8 @@ enum cn_audit_transport { CN_AUDIT_UDP, CN_AUDIT_TCP, CN_AUDIT_TLS };
 #define CN_AUDIT_INTERVAL_MS 1000u
 #define CN_AUDIT_BATCH_COUNT 64u
 #define CN_AUDIT_LEASE_MS 60000u
+/* How long a TCP/TLS connect (with its handshake) or a batch's writes may take. */
+#define CN_AUDIT_IO_TIMEOUT_MS 10000u
 
 struct cn_audit_forwarder_config {
     const char *target;   /* "udp:", "tls:" or "tcp:" then HOST:PORT (HOST may be [v6]); copied */

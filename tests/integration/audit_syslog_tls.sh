@@ -3,7 +3,8 @@
 # (Python's ssl module) that requires a client certificate of the test CA receives the
 # node's audit events, octet-counted, each an RFC 5424 message whose MSG is a well-formed
 # PS3.15 A.5 AuditMessage. A collector of another CA is refused and nothing is marked
-# forwarded for it: the rows wait in the audit table.
+# forwarded for it: the rows wait in the audit table. A collector that never answers the
+# handshake is dropped after the I/O deadline and does not hold the node's shutdown.
 . "$(dirname "$0")/lib/common.bash"
 . "$(dirname "$0")/lib/worklist.bash"
 need_tool echoscu
@@ -121,4 +122,26 @@ sleep 2
 waiting=$(node_sql "SELECT count(*) FROM audit WHERE forwarded_at IS NULL")
 [ "$waiting" -ge 3 ] || fail "only $waiting rows wait for a trusted collector"
 stop_node
-echo "PASS: audit events over syslog TLS to a trusted collector only ($waiting rows wait)"
+
+# a collector that accepts TCP but never answers the TLS handshake: the connection is
+# dropped after the forwarder's I/O deadline, and a shutdown is not held by it
+port3=$(free_port)
+/usr/bin/python3 - "$port3" <<'PY' &
+import socket, sys, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(8)
+held = []
+while True:
+    conn, _ = srv.accept()
+    held.append(conn)  # never read, never answered
+PY
+CLEANUP_PIDS+=($!)
+sed -i "s/^audit_syslog = .*/audit_syslog = tls:127.0.0.1:$port3/" "$TEST_TMP/calcnode.conf"
+start_node -c "$TEST_TMP/calcnode.conf" --workers none
+wait_for 25 "the silent collector dropped" grep -q "did not accept the connection within" "$TEST_TMP/node.log"
+start=$SECONDS
+stop_node
+[ $((SECONDS - start)) -le 25 ] || fail "the shutdown took $((SECONDS - start)) s with a silent collector"
+echo "PASS: audit events over syslog TLS to a trusted collector only ($waiting rows wait); a silent collector is dropped"
