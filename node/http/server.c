@@ -27,6 +27,9 @@
 /* Rendered images kept (keyed by UID, rows and results folder: a new analysis run has a
  * new folder, so a cached picture never shows stale findings). */
 #define IMAGE_CACHE_SLOTS 64
+/* ...and at most this many bytes of them: large renderings (?rows= up to 2048 of a wide
+ * image) must not make the cache a memory sink; one larger than a quarter is not kept. */
+#define IMAGE_CACHE_MAX_BYTES (64u * 1024u * 1024u)
 #define CACHE_KEY_SIZE 4200
 #define ERR_SIZE 1024
 #define VERSION_SIZE 64
@@ -47,6 +50,7 @@ struct cn_http {
     void *closed_user;
     /* HTTP thread only */
     struct cached_image cache[IMAGE_CACHE_SLOTS];
+    size_t cache_bytes;
     uint64_t tick;
 };
 
@@ -173,17 +177,48 @@ static struct cached_image *cache_find(struct cn_http *h, const char *key)
     return NULL;
 }
 
+/* The least recently used slot: an empty one first when empty_first is set, else the
+ * oldest in use (NULL when none is). */
+static struct cached_image *cache_oldest(struct cn_http *h, int empty_first)
+{
+    struct cached_image *oldest = NULL;
+    for (int i = 0; i < IMAGE_CACHE_SLOTS; i++) {
+        struct cached_image *slot = &h->cache[i];
+        if (!slot->used) {
+            if (empty_first)
+                return slot;
+            continue;
+        }
+        if (oldest == NULL || slot->used < oldest->used)
+            oldest = slot;
+    }
+    return oldest;
+}
+
+static void cache_evict(struct cn_http *h, struct cached_image *slot)
+{
+    h->cache_bytes -= slot->len;
+    free(slot->png);
+    slot->png = NULL;
+    slot->len = 0;
+    slot->used = 0;
+}
+
 static void cache_put(struct cn_http *h, const char *key, const uint8_t *png, size_t len)
 {
-    struct cached_image *slot = &h->cache[0];
-    for (int i = 1; i < IMAGE_CACHE_SLOTS && slot->used; i++)
-        if (h->cache[i].used < slot->used)
-            slot = &h->cache[i];
+    if (len > IMAGE_CACHE_MAX_BYTES / 4)
+        return;
+    struct cached_image *slot;
+    while (h->cache_bytes + len > IMAGE_CACHE_MAX_BYTES && (slot = cache_oldest(h, 0)) != NULL)
+        cache_evict(h, slot);
+    slot = cache_oldest(h, 1); /* all slots used: the oldest */
+    if (slot->used)
+        cache_evict(h, slot);
     uint8_t *copy = malloc(len);
     if (!copy)
         return;
     memcpy(copy, png, len);
-    free(slot->png);
+    h->cache_bytes += len;
     snprintf(slot->key, sizeof slot->key, "%s", key);
     slot->png = copy;
     slot->len = len;
