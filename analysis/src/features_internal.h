@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "calc/analysis.h"
+#include "calc/kernels.h"
 
 /* Number of first-order statistics (calc/features.h CA_FIRST_ORDER order). */
 #define CA_FIRST_ORDER_COUNT 9
@@ -16,10 +17,6 @@
 #define CA_GRAPH_METRIC_COUNT 8
 
 /* A point in the plane: x along a row (columns), y along a column (rows). */
-struct ca_pt {
-    double x, y;
-};
-
 /* The shape of one object, as scikit-image regionprops measures it (pixel units) plus
  * the minimum bounding rectangle in mm. hull_mm and border_xy are owned by the shape
  * (ca_shape_release). */
@@ -48,13 +45,6 @@ int ca_shape_measure(const uint8_t *mask, uint32_t width, uint32_t height, uint3
 
 /* Frees what *shape owns; safe on a zeroed shape. */
 void ca_shape_release(struct ca_shape *shape);
-
-/*
- * Convex hull of p[0..n-1] by the monotone chain: reorders p, leaves the vertices
- * counter-clockwise (in a y-up frame) in p[0..k-1] without collinear points and returns
- * k (n when n < 3). Exact for coordinates that are small integers or half-integers.
- */
-size_t ca_hull(struct ca_pt *p, size_t n);
 
 /* Area of a simple polygon (shoelace), >= 0. */
 double ca_polygon_area(const struct ca_pt *p, size_t n);

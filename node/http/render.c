@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calc/kernels.h"
+
 /* The share of darkest and brightest pixel values clipped by the display window. */
 #define CLIP_FRACTION 0.005
 #define VALUE_COUNT 65536u
@@ -135,45 +137,18 @@ void cn_render_line(struct cn_rgb_image *image, int x0, int y0, int x1, int y1, 
     }
 }
 
-static int point_order(const void *a, const void *b)
-{
-    const struct cn_point *p = a, *q = b;
-    if (p->x != q->x)
-        return p->x < q->x ? -1 : 1;
-    return p->y < q->y ? -1 : p->y > q->y;
-}
-
-static double cross(struct cn_point o, struct cn_point a, struct cn_point b)
-{
-    return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
-}
-
 size_t cn_render_hull(struct cn_point *points, size_t count, struct cn_point *hull)
 {
-    if (count < 3) {
-        memcpy(hull, points, count * sizeof *hull);
-        return count;
-    }
-    qsort(points, count, sizeof *points, point_order);
-    /* the two chains are built in a temporary of 2 * count points; the finished hull has
-     * at most count */
-    struct cn_point *tmp = malloc(2 * count * sizeof *tmp);
-    if (!tmp)
+    /* the analysis library's monotone chain, on a copy in its point type */
+    struct ca_pt *p = malloc((count ? count : 1) * sizeof *p);
+    if (!p)
         return 0;
-    size_t k = 0;
-    for (size_t i = 0; i < count; i++) {
-        while (k >= 2 && cross(tmp[k - 2], tmp[k - 1], points[i]) <= 0)
-            k--;
-        tmp[k++] = points[i];
-    }
-    for (size_t i = count - 1, t = k + 1; i-- > 0;) {
-        while (k >= t && cross(tmp[k - 2], tmp[k - 1], points[i]) <= 0)
-            k--;
-        tmp[k++] = points[i];
-    }
-    k--; /* the last point repeats the first */
-    memcpy(hull, tmp, k * sizeof *hull);
-    free(tmp);
+    for (size_t i = 0; i < count; i++)
+        p[i] = (struct ca_pt){points[i].x, points[i].y};
+    size_t k = ca_hull(p, count);
+    for (size_t i = 0; i < k; i++)
+        hull[i] = (struct cn_point){p[i].x, p[i].y};
+    free(p);
     return k;
 }
 

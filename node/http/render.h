@@ -41,10 +41,9 @@ struct cn_point {
     double x, y;
 };
 
-/* The convex hull of points[count] (Andrew's monotone chain), counter-clockwise in image
- * coordinates, into hull (room for count points); collinear points are dropped. Returns
- * the number of hull points (count itself when count < 3; 0 when out of memory). points
- * is reordered. */
+/* The convex hull of points[count] (the analysis library's ca_hull, calc/kernels.h), into
+ * hull (room for count points); collinear points are dropped. Returns the number of hull
+ * points (count itself when count < 3; 0 when out of memory). points is not changed. */
 size_t cn_render_hull(struct cn_point *points, size_t count, struct cn_point *hull);
 
 /* Draws the closed polygon through points[count]. */

@@ -93,6 +93,19 @@ int ca_fill_holes(uint8_t *mask, uint32_t rows, uint32_t columns);
  */
 int ca_otsu_threshold(const uint32_t *histogram, uint32_t bin_count);
 
+/* A point in the plane (pixel or mm coordinates, x across, y down or up). */
+struct ca_pt {
+    double x, y;
+};
+
+/*
+ * Convex hull of p[0..n-1] by the monotone chain (Andrew 1979): reorders p, leaves the
+ * vertices counter-clockwise (in a y-up frame) in p[0..k-1] without collinear points and
+ * returns k (n when n < 3; 0 when out of memory). Exact for coordinates that are small
+ * integers or half-integers. Any thread.
+ */
+size_t ca_hull(struct ca_pt *p, size_t n);
+
 /* Most percentiles one ca_percentiles call computes. */
 #define CA_PERCENTILE_MAX_COUNT 4
 
