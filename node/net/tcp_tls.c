@@ -125,8 +125,9 @@ static void deliver(struct cn_tcp_conn *conn)
         if (n == 0)
             break;
         if (n == CN_TLS_SESSION_CLOSED) {
-            /* close_notify: the peer's clean end of the stream */
-            conn->tls_peer_ended = 1;
+            /* close_notify: the peer's clean end of the stream. Ours still follows when
+             * the owner closes (RFC 5246 7.2.1, RFC 8446 6.1: each side sends one before
+             * closing its write side). */
             stop_reading(conn);
             if (conn->ops->on_transport_closed)
                 conn->ops->on_transport_closed(conn->user, UV_EOF);

@@ -94,6 +94,18 @@ tls_refusals=$(node_sql "SELECT count(*) FROM audit WHERE action = 'association 
 [ "$tls_refusals" -ge 5 ] || fail "$tls_refusals refused TLS handshakes audited, expected 5"
 kill -0 "$NODE_PID" || fail "calcnode died"
 
+# a client's close_notify is answered with ours (RFC 5246 7.2.1, RFC 8446 6.1)
+/usr/bin/python3 - "$certs" "$tls_port" <<'PY' || fail "calcnode did not answer a close_notify"
+import socket, ssl, sys
+certs, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(certs + "/ca.pem")
+ctx.load_cert_chain(certs + "/client.pem", certs + "/client.key")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+s.settimeout(10)
+s.unwrap()  # sends ours, returns once the node's close_notify arrived (raises otherwise)
+PY
+
 # 3. a 4-view study over TLS from AE PACS: analysed, results back to PACS over TLS
 study_uid=1.2.826.0.1.3680043.10.1497.9.8901
 make_study "$TEST_TMP/study" "$study_uid" 8901 P8901 1024 832
