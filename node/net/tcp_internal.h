@@ -34,6 +34,7 @@ struct cn_tcp_conn {
     uv_timer_t tls_resume; /* delivers plaintext decrypted but held while paused */
     int tls_handshake_done;
     int tls_failed;
+    int tls_write_failed;   /* SSL_write failed: fail() runs from the resume timer */
     int tls_peer_ended;     /* TCP end of stream: nobody left to read a close_notify of ours */
     int tls_first_byte;     /* the peer's first byte (-1: none yet), for the log */
     uint8_t *tls_plaintext; /* CN_TCP_TLS_PLAINTEXT_LEN bytes for on_data */

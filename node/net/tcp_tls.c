@@ -141,10 +141,16 @@ static void deliver(struct cn_tcp_conn *conn)
 }
 
 /* Runs the handshake as far as the bytes allow, then delivers application data. */
+static void on_resume(uv_timer_t *timer);
+
 static void advance(struct cn_tcp_conn *conn)
 {
     if (conn->closing || conn->tls_failed)
         return;
+    if (conn->tls_write_failed) { /* reported from the loop, not inside the owner's write */
+        fail(conn);
+        return;
+    }
     if (!conn->tls_handshake_done) {
         int rc = cn_tls_session_handshake(conn->tls);
         flush_ciphertext(conn);
@@ -222,7 +228,7 @@ static int hold(struct cn_tcp_conn *conn, const uint8_t *data, size_t len)
 
 int tcp_tls_write(struct cn_tcp_conn *conn, const uint8_t *data, size_t len)
 {
-    if (conn->tls_failed)
+    if (conn->tls_failed || conn->tls_write_failed)
         return UV_EPROTO;
     if (!conn->tls_handshake_done)
         return hold(conn, data, len);
@@ -231,6 +237,10 @@ int tcp_tls_write(struct cn_tcp_conn *conn, const uint8_t *data, size_t len)
         cn_tcp_peer_name(conn, peer, sizeof peer);
         cn_log_warning("could not encrypt %zu bytes for %s: %s", len, peer,
                        cn_tls_session_error(conn->tls));
+        /* The stream has a hole now: the connection is over. The owner learns it through
+         * on_transport_closed from the loop (fail), as for any TLS failure. */
+        conn->tls_write_failed = 1;
+        uv_timer_start(&conn->tls_resume, on_resume, 0, 0);
         return UV_EPROTO;
     }
     return flush_ciphertext(conn);
