@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/analysis.h"
 #include "app/commands.h"
 #include "app/model.h"
 #include "app/dbopen.h"
@@ -25,7 +26,6 @@
 #include "store/spool.h"
 #include "send/sender.h"
 #include "work/completion.h"
-#include "work/worker.h"
 #include "risk/model.h"
 #include "net/tls.h"
 #include "util/log.h"
@@ -46,8 +46,9 @@ static const char serve_usage[] =
     "      --state-dir DIR     storage, spool and embedded database (default ./var)\n"
     "      --database-url URL  PostgreSQL to use instead of the embedded cluster\n"
     "      --peer AE=HOST:PORT where results for calling AE title AE go (repeatable)\n"
-    "      --workers N|none    analysis worker threads (default: one per core;\n"
-    "                          none: receive only)\n"
+    "      --workers N|none    analysis worker threads, run in one child process\n"
+    "                          (calcnode worker) restarted when it dies (default:\n"
+    "                          one per core; none: receive only)\n"
     "      --worker-lease S    seconds before a silent worker's job is taken over\n"
     "      --artim-timeout S   seconds a silent peer is waited for (default 30)\n"
     "      --max-pdu-length N  largest PDU we accept (default 262144)\n"
@@ -69,11 +70,11 @@ struct serve_state {
     struct cn_server *server;
     struct cn_completion *completion;
     struct cn_sender *sender;
-    struct cn_db_listen *outbound_listen; /* rows queued by workers elsewhere */
-    uv_async_t results_ready; /* a worker finished a job: wake the sender */
+    struct cn_db_listen *outbound_listen; /* rows queued by the analysis process(es) */
     struct cn_db_async *db;
     struct cn_http *http;             /* NULL: no HTTP server */
-    struct cn_worker_pool *workers;   /* NULL: none in this process */
+    struct cn_app_analysis *analysis; /* NULL: workers = none, or stopped */
+    int database_close_waiting;       /* the shutdown waits for the analysis to stop */
     struct cn_audit_forwarder *audit_forwarder; /* NULL: audit_syslog empty */
     int stopping;
 };
@@ -122,24 +123,10 @@ static void on_association_rejected(void *user, const char *calling_ae, const ch
                            called_ae, "address", peer, "reason", reason));
 }
 
-/* Worker thread: results were queued for sending. */
-static void on_job_done(void *user)
-{
-    struct serve_state *st = user;
-    uv_async_send(&st->results_ready);
-}
-
 static void on_outbound_notified(const char *payload, void *user)
 {
     (void)payload;
     struct serve_state *st = user;
-    if (st->sender)
-        cn_sender_wake(st->sender);
-}
-
-static void on_results_ready(uv_async_t *handle)
-{
-    struct serve_state *st = handle->data;
     if (st->sender)
         cn_sender_wake(st->sender);
 }
@@ -190,10 +177,6 @@ static void collect_metrics(void *user, struct cn_metrics_loop *out)
             d->dead = s.destinations[i].dead;
         }
     }
-    if (st->workers) {
-        out->has_analysis_time = 1;
-        cn_analysis_time_read(cn_worker_pool_analysis_time(st->workers), &out->analysis_time);
-    }
 }
 
 static int make_dir(const char *path, char *err, size_t err_len)
@@ -225,7 +208,6 @@ static void on_db_closed(void *user)
     st->db = NULL;
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
-    uv_close((uv_handle_t *)&st->results_ready, NULL);
 }
 
 /* Requests are answered in order: when this one completes, every earlier one (the last
@@ -239,13 +221,32 @@ static void on_database_drained(const PGresult *res, const char *error, void *us
     cn_db_async_close(st->db, on_db_closed, st);
 }
 
+static void close_database(struct serve_state *st)
+{
+    cn_log_info("closing the database connection");
+    if (cn_db_async_query(st->db, "SELECT 1", 0, NULL, on_database_drained, st) != 0)
+        cn_db_async_close(st->db, on_db_closed, st);
+}
+
+/* The release of a killed analysis process's jobs goes through the database connection:
+ * it closes only after the analysis process has stopped. */
 static void on_completion_stopped(void *user)
 {
     struct serve_state *st = user;
     st->completion = NULL;
-    cn_log_info("closing the database connection");
-    if (cn_db_async_query(st->db, "SELECT 1", 0, NULL, on_database_drained, st) != 0)
-        cn_db_async_close(st->db, on_db_closed, st);
+    if (st->analysis)
+        st->database_close_waiting = 1;
+    else
+        close_database(st);
+}
+
+static void on_analysis_stopped(void *user)
+{
+    struct serve_state *st = user;
+    st->analysis = NULL;
+    cn_log_info("analysis process stopped");
+    if (st->database_close_waiting)
+        close_database(st);
 }
 
 static void on_sender_stopped(void *user)
@@ -297,6 +298,9 @@ static void on_signal(uv_signal_t *handle, int signum)
                        "what is in flight; signal again to exit at once");
     if (st->http)
         cn_http_close(st->http, NULL, NULL); /* its thread is stopped after the loop */
+    /* stopped beside the associations: SIGTERM, it hands its jobs back */
+    if (st->analysis)
+        cn_app_analysis_stop(st->analysis, on_analysis_stopped, st);
     cn_server_stop(st->server, SHUTDOWN_GRACE_MS, on_server_stopped, st);
 }
 
@@ -324,16 +328,18 @@ int cn_cmd_serve(int argc, char **argv)
     /* Every object being made durable holds a libuv pool thread during its fsyncs: size
      * the pool for parallel associations (a user's own setting wins). */
     setenv("UV_THREADPOOL_SIZE", "16", 0);
+    /* The analysis process loads the model; it is read here as well so that a wrong
+     * model stops this start instead of making the analysis process fail at each restart. */
     struct cn_risk_model *model = NULL;
-    if (cn_app_load_model(&conf, &model, err, sizeof err) != 0) {
+    if (conf.workers >= 0 && cn_app_load_model(&conf, &model, err, sizeof err) != 0) {
         cn_log_error("%s", err);
         return 1;
     }
+    cn_risk_model_free(model);
     struct cn_app_db app_db;
     if (cn_app_db_open(&app_db, conf.state_dir, conf.database_url, conf.sql_dir, 1, err,
                        sizeof err) != 0) {
         cn_log_error("could not open the database: %s", err);
-        cn_risk_model_free(model);
         return 1;
     }
     cn_log_info("database ready (%s)", app_db.embedded ? "embedded cluster" : "external server");
@@ -406,8 +412,6 @@ int cn_cmd_serve(int argc, char **argv)
         .tls_key = conf.tls_key,
         .tls_ca = conf.tls_ca,
     };
-    uv_async_init(st.loop, &st.results_ready, on_results_ready);
-    st.results_ready.data = &st;
     if (cn_sender_start(st.loop, st.db, &sender_config, &st.sender) != 0) {
         cn_log_error("could not start the sender of results");
         st.sender = NULL;
@@ -422,7 +426,6 @@ int cn_cmd_serve(int argc, char **argv)
         if (st.sender)
             cn_sender_stop(st.sender, NULL, NULL);
         cn_completion_stop(st.completion, NULL, NULL);
-        uv_close((uv_handle_t *)&st.results_ready, NULL);
         cn_db_async_close(st.db, NULL, NULL);
         uv_run(st.loop, UV_RUN_DEFAULT);
         goto out;
@@ -451,23 +454,12 @@ int cn_cmd_serve(int argc, char **argv)
     st.sigterm.data = &st;
     uv_signal_start(&st.sigint, on_signal, SIGINT);
     uv_signal_start(&st.sigterm, on_signal, SIGTERM);
-    struct cn_worker_pool_config pool_config = {
-        .conninfo = app_db.conninfo,
-        .state_dir = conf.state_dir,
-        .count = conf.workers,
-        .job_done = on_job_done,
-        .job_done_user = &st,
-        .model = model,
-        .no_gsps = !conf.write_gsps,
-        .lease_s = conf.worker_lease_s,
-    };
-    struct cn_worker_pool *workers = NULL;
     if (conf.workers < 0)
         cn_log_info("no analysis workers here (workers = none): studies wait for a "
                     "calcnode worker");
-    else if (cn_worker_pool_start(&pool_config, &workers, err, sizeof err) != 0)
-        cn_log_error("analysis workers not started: %s", err);
-    st.workers = workers;
+    else if (cn_app_analysis_start(st.loop, st.db, &conf, app_db.conninfo, &st.analysis, err,
+                                   sizeof err) != 0)
+        cn_log_error("analysis process not started: %s", err);
     if (conf.http_port) {
         struct cn_http_config http_config = {
             .host = conf.http_host,
@@ -486,14 +478,11 @@ int cn_cmd_serve(int argc, char **argv)
                 conf.ae_title, conf.listen_host, (unsigned)conf.port, conf.state_dir);
     uv_run(st.loop, UV_RUN_DEFAULT);
     cn_http_free(st.http);
-    st.workers = NULL;
-    cn_worker_pool_stop(workers);
     exit_code = 0;
 out:
     if (uv_loop_close(st.loop) != 0)
         cn_log_warning("the event loop still had open handles at exit");
     cn_app_db_close(&app_db);
-    cn_risk_model_free(model);
     cn_tls_context_free(audit_tls);
     cn_log_info("stopped");
     return exit_code;

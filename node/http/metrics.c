@@ -89,17 +89,6 @@ static void format_loop(const struct cn_metrics_loop *l, struct cn_buf *out)
                     0);
     per_destination(out, l, "calcnode_outbound_dead_total",
                     "Result transfers given up (dead), by destination AE title.", 1);
-    if (!l->has_analysis_time)
-        return;
-    const struct cn_analysis_time_snapshot *h = &l->analysis_time;
-    family(out, "calcnode_analysis_seconds", "histogram",
-           "Time to analyse one image: decoding, detection, features and risk score.");
-    for (int i = 0; i < CN_ANALYSIS_TIME_BUCKET_COUNT; i++)
-        cn_buf_printf(out, "calcnode_analysis_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-                      cn_analysis_time_bounds_s[i], h->cumulative[i]);
-    cn_buf_printf(out, "calcnode_analysis_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", h->count);
-    cn_buf_printf(out, "calcnode_analysis_seconds_sum %.6f\n", h->sum_s);
-    cn_buf_printf(out, "calcnode_analysis_seconds_count %" PRIu64 "\n", h->count);
 }
 
 static void format_db(const struct cn_metrics_db *d, struct cn_buf *out)
@@ -119,6 +108,16 @@ static void format_db(const struct cn_metrics_db *d, struct cn_buf *out)
         labelled(out, "calcnode_outbound", "state", cn_metrics_outbound_states[i], d->outbound[i]);
     single(out, "calcnode_studies", "gauge", "Studies in the catalogue.", d->studies);
     single(out, "calcnode_instances", "gauge", "Instances in the catalogue.", d->instances);
+    const struct cn_analysis_time_snapshot *h = &d->analysis_time;
+    family(out, "calcnode_analysis_seconds", "histogram",
+           "Time to analyse one image: decoding, detection, features and risk score (images "
+           "of completed jobs, every worker process).");
+    for (int i = 0; i < CN_ANALYSIS_TIME_BUCKET_COUNT; i++)
+        cn_buf_printf(out, "calcnode_analysis_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+                      cn_analysis_time_bounds_s[i], h->cumulative[i]);
+    cn_buf_printf(out, "calcnode_analysis_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", h->count);
+    cn_buf_printf(out, "calcnode_analysis_seconds_sum %.6f\n", h->sum_s);
+    cn_buf_printf(out, "calcnode_analysis_seconds_count %" PRIu64 "\n", h->count);
 }
 
 int cn_metrics_format(const struct cn_metrics_snapshot *snapshot, struct cn_buf *out)

@@ -24,7 +24,7 @@ struct cn_metrics_destination {
     uint64_t sent, bytes_sent, failed, dead;
 };
 
-/* What the loop thread owns (server, sender) and the worker pool's histogram. */
+/* What the loop thread owns (server, sender). */
 struct cn_metrics_loop {
     int listening; /* the DICOM server accepts associations */
     uint64_t associations_accepted, associations_rejected, associations_aborted;
@@ -34,8 +34,6 @@ struct cn_metrics_loop {
     uint64_t results_sent, results_bytes_sent;
     size_t destination_count;
     struct cn_metrics_destination destinations[CN_METRICS_MAX_DESTINATIONS];
-    int has_analysis_time; /* 0: no workers in this process */
-    struct cn_analysis_time_snapshot analysis_time;
 };
 
 /* The states of the jobs and outbound tables (sql/001_catalogue.sql), in this order. */
@@ -50,6 +48,8 @@ struct cn_metrics_db {
     uint64_t outbound[CN_METRICS_STATE_COUNT];
     double oldest_queued_job_age_s; /* 0 when no job is queued */
     uint64_t studies, instances;
+    /* every worker process's per-image analysis times (sql/006_analysis_time.sql) */
+    struct cn_analysis_time_snapshot analysis_time;
 };
 
 struct cn_metrics_snapshot {

@@ -14,7 +14,9 @@ static const char METRICS_SQL[] =
     " UNION ALL SELECT 'oldest', '', coalesce(extract(epoch FROM now() - min(created_at)), 0)"
     "   ::float8 FROM jobs WHERE state = 'queued'"
     " UNION ALL SELECT 'studies', '', count(*)::float8 FROM studies"
-    " UNION ALL SELECT 'instances', '', count(*)::float8 FROM instances";
+    " UNION ALL SELECT 'instances', '', count(*)::float8 FROM instances"
+    " UNION ALL SELECT 'analysis_images', le::text, images::float8 FROM analysis_time"
+    " UNION ALL SELECT 'analysis_seconds', le::text, seconds FROM analysis_time";
 
 /* One row per study: the latest job, the most suspicious cluster of the latest finished
  * run, the result objects by state with the latest error of one not sent, and the
@@ -177,6 +179,7 @@ static int state_index(const char *const *states, const char *state)
 void cn_http_db_metrics(struct cn_http_db *db, struct cn_metrics_db *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
+    cn_analysis_time_clear(&out->analysis_time);
     PGresult *res = cn_http_db_exec(db, METRICS_SQL, 0, NULL, err, err_len);
     if (!res)
         return;
@@ -196,6 +199,11 @@ void cn_http_db_metrics(struct cn_http_db *db, struct cn_metrics_db *out, char *
             out->studies = count;
         else if (strcmp(kind, "instances") == 0)
             out->instances = count;
+        /* one bucket's row (its bound in state): its images, then its time apart */
+        else if (strcmp(kind, "analysis_images") == 0)
+            cn_analysis_time_add_row(&out->analysis_time, strtod(state, NULL), count, 0.0);
+        else if (strcmp(kind, "analysis_seconds") == 0)
+            cn_analysis_time_add_row(&out->analysis_time, strtod(state, NULL), 0, value);
     }
     PQclear(res);
     out->up = 1;

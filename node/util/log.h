@@ -8,6 +8,14 @@
 enum cn_log_level { CN_LOG_ERROR = 0, CN_LOG_WARNING = 1, CN_LOG_INFO = 2, CN_LOG_DEBUG = 3 };
 
 void cn_log_set_level(enum cn_log_level level);
+
+/* Puts "[tag] " before every message of this process (tag copied, at most
+ * CN_LOG_TAG_SIZE - 1 bytes kept; "" for none), so that the lines of a child process
+ * sharing its parent's stderr can be told apart:
+ *   2026-11-21T07:12:00.456Z INFO  [analysis 4242] job 7: analysing 4 images ...
+ * Set once at start-up, before threads start. */
+#define CN_LOG_TAG_SIZE 48
+void cn_log_set_tag(const char *tag);
 int cn_log_enabled(enum cn_log_level level);
 
 __attribute__((format(printf, 2, 3))) void cn_log(enum cn_log_level level, const char *fmt, ...);

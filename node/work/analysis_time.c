@@ -2,36 +2,48 @@
 
 #include <math.h>
 
+/* An hour: longer is not an image's analysis but a suspended machine or a clock jump. */
+#define MAX_OBSERVED_S 3600.0
+
 const double cn_analysis_time_bounds_s[CN_ANALYSIS_TIME_BUCKET_COUNT] = {
     0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0};
 
-void cn_analysis_time_init(struct cn_analysis_time *h)
-{
-    for (int i = 0; i <= CN_ANALYSIS_TIME_BUCKET_COUNT; i++)
-        atomic_init(&h->bucket[i], 0);
-    atomic_init(&h->sum_us, 0);
-}
-
-void cn_analysis_time_observe(struct cn_analysis_time *h, double seconds)
+double cn_analysis_time_clamp(double seconds)
 {
     if (!(seconds > 0.0)) /* also NaN */
-        seconds = 0.0;
+        return 0.0;
+    return seconds > MAX_OBSERVED_S ? MAX_OBSERVED_S : seconds;
+}
+
+int cn_analysis_time_bucket(double seconds)
+{
     int i = 0;
     while (i < CN_ANALYSIS_TIME_BUCKET_COUNT && seconds > cn_analysis_time_bounds_s[i])
         i++;
-    atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
-    /* an hour of microseconds is 3.6e9: the sum cannot overflow for centuries of images */
-    double us = seconds > 3600.0 ? 3.6e9 : round(seconds * 1e6);
-    atomic_fetch_add_explicit(&h->sum_us, (uint_fast64_t)us, memory_order_relaxed);
+    return i;
 }
 
-void cn_analysis_time_read(const struct cn_analysis_time *h, struct cn_analysis_time_snapshot *out)
+double cn_analysis_time_upper_bound(int i)
 {
-    uint64_t running = 0;
-    for (int i = 0; i <= CN_ANALYSIS_TIME_BUCKET_COUNT; i++) {
-        running += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
-        out->cumulative[i] = running;
-    }
-    out->count = running;
-    out->sum_s = (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6;
+    return i < CN_ANALYSIS_TIME_BUCKET_COUNT ? cn_analysis_time_bounds_s[i] : INFINITY;
+}
+
+void cn_analysis_time_clear(struct cn_analysis_time_snapshot *out)
+{
+    for (int i = 0; i <= CN_ANALYSIS_TIME_BUCKET_COUNT; i++)
+        out->cumulative[i] = 0;
+    out->count = 0;
+    out->sum_s = 0.0;
+}
+
+void cn_analysis_time_add_row(struct cn_analysis_time_snapshot *out, double le_s, uint64_t images,
+                              double seconds)
+{
+    for (int i = 0; i < CN_ANALYSIS_TIME_BUCKET_COUNT; i++)
+        if (le_s <= cn_analysis_time_bounds_s[i])
+            out->cumulative[i] += images;
+    out->cumulative[CN_ANALYSIS_TIME_BUCKET_COUNT] += images;
+    out->count += images;
+    if (seconds > 0.0)
+        out->sum_s += seconds;
 }

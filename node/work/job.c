@@ -15,9 +15,6 @@
 
 #define MAX_IMAGES_PER_STUDY 64
 #define PATH_SIZE 4096
-/* Retry backoff: base * 2^(attempt-1), capped. */
-#define RETRY_BASE_S 5
-#define RETRY_CAP_S 600
 
 struct study_image {
     char path[PATH_SIZE];
@@ -87,11 +84,11 @@ static int renew_lease(const struct cn_job_context *ctx, const char *id_text)
 static void record_failure(const struct cn_job_context *ctx, const struct cn_job *job,
                            const char *id_text, const char *reason)
 {
-    int backoff = RETRY_BASE_S;
-    for (int i = 1; i < job->attempts && backoff < RETRY_CAP_S; i++)
+    int backoff = CN_JOB_RETRY_BASE_S;
+    for (int i = 1; i < job->attempts && backoff < CN_JOB_RETRY_CAP_S; i++)
         backoff *= 2;
-    if (backoff > RETRY_CAP_S)
-        backoff = RETRY_CAP_S;
+    if (backoff > CN_JOB_RETRY_CAP_S)
+        backoff = CN_JOB_RETRY_CAP_S;
     char backoff_text[16], err[512];
     snprintf(backoff_text, sizeof backoff_text, "%d", backoff);
     const char *params[] = {id_text, ctx->worker_id, reason, backoff_text};
@@ -181,16 +178,61 @@ static int load_images(const struct cn_job_context *ctx, const struct cn_job *jo
     return 0;
 }
 
+/* The analysed images of a job by bucket of the analysis time histogram. */
+struct analysis_times {
+    uint64_t images[CN_ANALYSIS_TIME_BUCKET_COUNT + 1];
+    double seconds[CN_ANALYSIS_TIME_BUCKET_COUNT + 1];
+};
+
+static void note_analysis_time(struct analysis_times *times, double seconds)
+{
+    seconds = cn_analysis_time_clamp(seconds);
+    int b = cn_analysis_time_bucket(seconds);
+    times->images[b]++;
+    times->seconds[b] += seconds;
+}
+
+/* Adds the job's images to the shared histogram (sql/006_analysis_time.sql), inside the
+ * transaction that completes the job. Buckets in ascending order: every worker locks the
+ * rows in the same order, so two completing jobs cannot deadlock. */
+static int record_analysis_times(PGconn *conn, const struct analysis_times *times, char *err,
+                                 size_t err_len)
+{
+    for (int b = 0; b <= CN_ANALYSIS_TIME_BUCKET_COUNT; b++) {
+        if (times->images[b] == 0)
+            continue;
+        char le[32], images[24], seconds[32];
+        if (b < CN_ANALYSIS_TIME_BUCKET_COUNT)
+            snprintf(le, sizeof le, "%.17g", cn_analysis_time_upper_bound(b));
+        else
+            snprintf(le, sizeof le, "Infinity");
+        snprintf(images, sizeof images, "%llu", (unsigned long long)times->images[b]);
+        snprintf(seconds, sizeof seconds, "%.9f", times->seconds[b]);
+        const char *params[] = {le, images, seconds};
+        if (exec_ok(conn,
+                    "INSERT INTO analysis_time (le, images, seconds) "
+                    "VALUES ($1::float8, $2::bigint, $3::float8) ON CONFLICT (le) DO UPDATE "
+                    "SET images = analysis_time.images + excluded.images, "
+                    "seconds = analysis_time.seconds + excluded.seconds",
+                    3, params, err, err_len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Records the results, queues the objects for the calling AE, marks the job done: one
  * transaction, so that a crash leaves either all of it or none (the job is then run
  * again and writes the same files and UIDs). */
 static int commit_results(const struct cn_job_context *ctx, const struct cn_job *job,
                           const char *id_text, const char *results_dir, json_t *images,
-                          json_t *outputs, const char *calling_ae, char *err, size_t err_len)
+                          json_t *outputs, const char *calling_ae,
+                          const struct analysis_times *times, char *err, size_t err_len)
 {
     PGconn *conn = ctx->conn;
     if (exec_ok(conn, "BEGIN", 0, NULL, err, err_len) != 0)
         return -1;
+    if (record_analysis_times(conn, times, err, err_len) != 0)
+        goto rollback;
     size_t i;
     json_t *image;
     json_array_foreach(images, i, image)
@@ -301,6 +343,8 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
     static _Thread_local char seg_uids[MAX_IMAGES_PER_STUDY][65];
     static _Thread_local char failures[MAX_IMAGES_PER_STUDY][512];
     int analysed = 0, done_count = 0, rc = -1;
+    struct analysis_times times;
+    memset(&times, 0, sizeof times);
     for (int i = 0; i < count; i++) {
         if (atomic_load(ctx->stopping)) {
             hand_back(ctx, job, id_text);
@@ -317,11 +361,9 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
             study_images[i].failure_reason = failures[i];
             continue;
         }
-        if (ctx->analysis_time)
-            cn_analysis_time_observe(ctx->analysis_time,
-                                     (records[i].decode_ms + records[i].analysis_ms +
-                                      records[i].features_ms + records[i].scoring_ms) /
-                                         1000.0);
+        note_analysis_time(&times, (records[i].decode_ms + records[i].analysis_ms +
+                                    records[i].features_ms + records[i].scoring_ms) /
+                                       1000.0);
         char seg_path[PATH_SIZE];
         if (cn_results_write_seg(results_dir, &records[i], i + 1, run_text, seg_uids[i],
                                  seg_path, sizeof seg_path, err, sizeof err) != 0) {
@@ -360,7 +402,7 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
     } else if (cn_study_report_write(&report, outputs, err, sizeof err) != 0 ||
                cn_results_write_findings(results_dir, image_records, err, sizeof err) != 0 ||
                commit_results(ctx, job, id_text, results_dir, image_records, outputs,
-                              calling_ae, err, sizeof err) != 0) {
+                              calling_ae, &times, err, sizeof err) != 0) {
         record_failure(ctx, job, id_text, err);
     } else {
         cn_log_info("job %lld done: study %s, %d of %d images analysed, %zu objects queued "

@@ -7,8 +7,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-struct cn_analysis_time;
 struct cn_risk_model;
+
+/* Retry backoff of a failed job: CN_JOB_RETRY_BASE_S * 2^(attempt - 1), at most
+ * CN_JOB_RETRY_CAP_S (also applied to the jobs of a worker process that died,
+ * work/release.h). */
+#define CN_JOB_RETRY_BASE_S 5
+#define CN_JOB_RETRY_CAP_S 600
 
 struct cn_job {
     int64_t id;
@@ -25,7 +30,6 @@ struct cn_job_context {
     atomic_int *stopping; /* set when the pool stops: hand the job back */
     const struct cn_risk_model *model; /* NULL: no scores */
     int write_gsps;
-    struct cn_analysis_time *analysis_time; /* NULL: not counted; else each analysed image */
 };
 
 /* Runs the job and records its outcome (done, failed for a retry, dead, or handed back).

@@ -17,6 +17,7 @@
 
 #define WORKER_ID_SIZE 160
 #define RECONNECT_MAX_MS 5000
+#define HOST_NAME_SIZE 64
 
 struct worker {
     struct cn_worker_pool *pool;
@@ -31,13 +32,10 @@ struct cn_worker_pool {
     char *state_dir;
     uint32_t lease_s;
     int count;
-    void (*job_done)(void *user);
-    void *job_done_user;
     const struct cn_risk_model *model;
     int no_gsps;
     atomic_int stopping;
     int wake_pipe[2]; /* written once at stop; every idle worker polls the read end */
-    struct cn_analysis_time analysis_time;
     struct worker *workers;
 };
 
@@ -64,8 +62,9 @@ static PGconn *connect_worker(struct worker *w)
     while (!atomic_load(&w->pool->stopping)) {
         PGconn *conn = cn_db_connect_blocking(w->pool->conninfo, err, sizeof err);
         if (conn) {
-            char host[64] = "?";
+            char host[HOST_NAME_SIZE] = "?";
             gethostname(host, sizeof host);
+            host[sizeof host - 1] = '\0';
             char pid[16];
             snprintf(pid, sizeof pid, "%d", (int)getpid());
             const char *params[] = {w->id, host, pid};
@@ -183,10 +182,8 @@ static void *worker_main(void *arg)
                 .stopping = &pool->stopping,
                 .model = pool->model,
                 .write_gsps = !pool->no_gsps,
-                .analysis_time = &pool->analysis_time,
             };
-            if (cn_job_run(&ctx, &job) == 0 && pool->job_done)
-                pool->job_done(pool->job_done_user);
+            cn_job_run(&ctx, &job);
             continue; /* look for the next one at once */
         }
         heartbeat(w, conn);
@@ -243,15 +240,12 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
     if (pool->count < 1)
         pool->count = 1;
     pool->lease_s = config->lease_s ? config->lease_s : CN_WORKER_DEFAULT_LEASE_S;
-    pool->job_done = config->job_done;
     pool->model = config->model;
     pool->no_gsps = config->no_gsps;
-    pool->job_done_user = config->job_done_user;
     pool->conninfo = strdup(config->conninfo);
     pool->state_dir = strdup(config->state_dir);
     pool->workers = calloc((size_t)pool->count, sizeof *pool->workers);
     atomic_init(&pool->stopping, 0);
-    cn_analysis_time_init(&pool->analysis_time);
     if (!pool->conninfo || !pool->state_dir || !pool->workers || pipe(pool->wake_pipe) != 0) {
         snprintf(err, err_len, "could not set up the workers: %s", strerror(errno));
         free(pool->conninfo);
@@ -260,14 +254,17 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
         free(pool);
         return -1;
     }
-    char host[64] = "?";
+    char host[HOST_NAME_SIZE] = "?";
     gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
     reclaim_local_orphans(pool->conninfo, host);
+    char prefix[WORKER_ID_SIZE];
+    cn_worker_id_prefix((long)getpid(), prefix, sizeof prefix);
     for (int i = 0; i < pool->count; i++) {
         struct worker *w = &pool->workers[i];
         w->pool = pool;
         w->index = i;
-        snprintf(w->id, sizeof w->id, "%s:%d:%d", host, (int)getpid(), i + 1);
+        snprintf(w->id, sizeof w->id, "%s%d", prefix, i + 1);
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             snprintf(err, err_len, "could not start worker thread %d", i + 1);
             pool->count = i;
@@ -286,9 +283,13 @@ int cn_worker_pool_size(const struct cn_worker_pool *pool)
     return pool->count;
 }
 
-const struct cn_analysis_time *cn_worker_pool_analysis_time(const struct cn_worker_pool *pool)
+int cn_worker_id_prefix(long pid, char *out, size_t out_len)
 {
-    return &pool->analysis_time;
+    char host[HOST_NAME_SIZE] = "?";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0'; /* a truncated name need not be terminated */
+    int n = snprintf(out, out_len, "%s:%ld:", host, pid);
+    return n > 0 && (size_t)n < out_len ? 0 : -1;
 }
 
 void cn_worker_pool_stop(struct cn_worker_pool *pool)

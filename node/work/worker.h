@@ -7,7 +7,13 @@
  * transaction records the results, queues the objects for the calling AE (outbound) and
  * marks the job done. A failure is retried with exponential backoff until the job's
  * max_attempts, then the job is dead with its error kept. A crashed worker's lease
- * expires and another worker takes the job.
+ * expires and another worker takes the job, unless its death was seen: a worker process
+ * supervised by `calcnode serve` has its jobs released at once (work/release.h), and a
+ * pool starting on a host releases the jobs of that host's dead processes.
+ *
+ * A worker's id (jobs.worker, workers.id) is "HOST:PID:N": the host name, the pid of the
+ * process and the thread's number from 1, so the jobs of one process are found by the
+ * prefix cn_worker_id_prefix gives.
  *
  * The pool is started and stopped from one thread (the main thread); stopping blocks
  * until every worker has finished the image it is analysing and returned its job. */
@@ -16,8 +22,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "work/analysis_time.h"
 
 struct cn_worker_pool;
 struct cn_risk_model;
@@ -29,11 +33,6 @@ struct cn_worker_pool_config {
     uint32_t lease_s;       /* 0: CN_WORKER_DEFAULT_LEASE_S */
     const struct cn_risk_model *model; /* borrowed, shared by the threads; NULL: no scores */
     int no_gsps;                       /* nonzero: no presentation states */
-    /* Optional: called on the worker's thread after a job is done and its objects are
-     * queued for sending (e.g. to uv_async_send the sender awake). Must be thread-safe
-     * and must not block. */
-    void (*job_done)(void *user);
-    void *job_done_user;
 };
 
 #define CN_WORKER_DEFAULT_LEASE_S 120u
@@ -50,9 +49,9 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
 /* The number of worker threads. */
 int cn_worker_pool_size(const struct cn_worker_pool *pool);
 
-/* The pool's per-image analysis times (work/analysis_time.h), observed by its threads;
- * any thread may read them while the pool runs (cn_analysis_time_read). */
-const struct cn_analysis_time *cn_worker_pool_analysis_time(const struct cn_worker_pool *pool);
+/* Writes "HOST:PID:" (this host's name) to out: the prefix of the ids of every worker
+ * of process pid on this host. Returns 0, or -1 when out_len is too small. Any thread. */
+int cn_worker_id_prefix(long pid, char *out, size_t out_len);
 
 /* Stops and joins every worker, then frees pool. A job being analysed is handed back
  * (queued again, this attempt not counted). */

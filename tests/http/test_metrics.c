@@ -1,6 +1,7 @@
 /* The /metrics document: every family has HELP and TYPE, counters end in _total, the
  * histogram is cumulative with +Inf equal to _count, label values are escaped, and the
  * parts the loop or the database could not give are left out. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,7 +128,6 @@ static void test_metrics_every_family_has_help_and_type(void **state)
     (void)state;
     struct cn_metrics_snapshot s;
     full_snapshot(&s);
-    s.loop.has_analysis_time = 1;
     char *text = format(&s);
     char types[64][96];
     char kinds[64][16];
@@ -172,20 +172,35 @@ static void test_metrics_every_family_has_help_and_type(void **state)
     free(text);
 }
 
-/* The histogram against a naive count of the same observations. */
+/* The rows a worker stores for observations seen (one per bucket: its upper bound, how
+ * many images, their summed time), read back as /metrics does. */
+static void store_and_read(const double *seen, size_t n, struct cn_analysis_time_snapshot *out)
+{
+    uint64_t images[CN_ANALYSIS_TIME_BUCKET_COUNT + 1] = {0};
+    double seconds[CN_ANALYSIS_TIME_BUCKET_COUNT + 1] = {0};
+    for (size_t i = 0; i < n; i++) {
+        double t = cn_analysis_time_clamp(seen[i]);
+        int b = cn_analysis_time_bucket(t);
+        images[b]++;
+        seconds[b] += t;
+    }
+    cn_analysis_time_clear(out);
+    /* in reverse: the table's rows come in no particular order */
+    for (int b = CN_ANALYSIS_TIME_BUCKET_COUNT; b >= 0; b--)
+        if (images[b])
+            cn_analysis_time_add_row(out, cn_analysis_time_upper_bound(b), images[b], seconds[b]);
+}
+
+/* The histogram, stored per bucket and read back, against a naive count of the same
+ * observations. */
 static void test_metrics_histogram_is_cumulative_and_matches_a_naive_count(void **state)
 {
     (void)state;
     static const double seen[] = {0.01, 0.05, 0.051, 0.3, 0.31, 0.9, 1.0, 2.0, 30.0, -1.0};
     const size_t n = sizeof seen / sizeof seen[0];
-    struct cn_analysis_time h;
-    cn_analysis_time_init(&h);
-    for (size_t i = 0; i < n; i++)
-        cn_analysis_time_observe(&h, seen[i]);
     struct cn_metrics_snapshot s;
     full_snapshot(&s);
-    s.loop.has_analysis_time = 1;
-    cn_analysis_time_read(&h, &s.loop.analysis_time);
+    store_and_read(seen, n, &s.db.analysis_time);
     char *text = format(&s);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
@@ -204,6 +219,39 @@ static void test_metrics_histogram_is_cumulative_and_matches_a_naive_count(void 
     double got = sample(text, "calcnode_analysis_seconds_sum");
     assert_true(got > sum - 1e-5 && got < sum + 1e-5);
     free(text);
+}
+
+/* A row under a bound that is not among today's (written by an older version) counts in
+ * every bucket at or above it, and in +Inf; a NaN bound only in +Inf. */
+static void test_metrics_histogram_row_of_another_bound_counts_from_the_next_bound_up(void **state)
+{
+    (void)state;
+    struct cn_analysis_time_snapshot h;
+    cn_analysis_time_clear(&h);
+    cn_analysis_time_add_row(&h, 0.07, 3, 0.18);
+    cn_analysis_time_add_row(&h, NAN, 1, 0.5);
+    assert_int_equal(h.cumulative[0], 0); /* le 0.05 */
+    for (int b = 1; b < CN_ANALYSIS_TIME_BUCKET_COUNT; b++)
+        assert_int_equal(h.cumulative[b], 3);
+    assert_int_equal(h.cumulative[CN_ANALYSIS_TIME_BUCKET_COUNT], 4);
+    assert_int_equal(h.count, 4);
+    assert_true(h.sum_s > 0.68 - 1e-9 && h.sum_s < 0.68 + 1e-9);
+}
+
+/* Bucket of a time: the first bound at or above it; clamping of nonsense times. */
+static void test_metrics_histogram_bucket_is_the_first_bound_at_or_above(void **state)
+{
+    (void)state;
+    assert_int_equal(cn_analysis_time_bucket(0.0), 0);
+    assert_int_equal(cn_analysis_time_bucket(0.05), 0);
+    assert_int_equal(cn_analysis_time_bucket(0.0500001), 1);
+    assert_int_equal(cn_analysis_time_bucket(10.0), CN_ANALYSIS_TIME_BUCKET_COUNT - 1);
+    assert_int_equal(cn_analysis_time_bucket(10.5), CN_ANALYSIS_TIME_BUCKET_COUNT);
+    assert_true(isinf(cn_analysis_time_upper_bound(CN_ANALYSIS_TIME_BUCKET_COUNT)));
+    assert_true(cn_analysis_time_clamp(-2.0) == 0.0);
+    assert_true(cn_analysis_time_clamp(NAN) == 0.0);
+    assert_true(cn_analysis_time_clamp(1e9) == 3600.0);
+    assert_true(cn_analysis_time_clamp(0.25) == 0.25);
 }
 
 static void test_metrics_leave_out_what_the_loop_and_database_did_not_give(void **state)
@@ -245,6 +293,8 @@ int main(void)
         cmocka_unit_test(test_metrics_label_values_are_escaped),
         cmocka_unit_test(test_metrics_every_family_has_help_and_type),
         cmocka_unit_test(test_metrics_histogram_is_cumulative_and_matches_a_naive_count),
+        cmocka_unit_test(test_metrics_histogram_row_of_another_bound_counts_from_the_next_bound_up),
+        cmocka_unit_test(test_metrics_histogram_bucket_is_the_first_bound_at_or_above),
         cmocka_unit_test(test_metrics_leave_out_what_the_loop_and_database_did_not_give),
         cmocka_unit_test(test_buf_fails_and_frees_past_its_cap),
     };
