@@ -5,8 +5,8 @@
 # analysed exactly once (one done job of run 1, one attempt), both worker processes take
 # jobs, and every result object, whichever process wrote it, reaches the PACS once.
 #
-# calcnode serve always runs analysis threads of its own (--workers 0 means one per
-# core; there is no receive-only mode), so it runs one here and competes for the jobs.
+# calcnode serve runs an analysis process of its own here (--workers 1: one thread), which
+# competes for the jobs.
 . "$(dirname "$0")/lib/common.bash"
 . "$(dirname "$0")/lib/worklist.bash"
 need_tool storescu
@@ -77,7 +77,7 @@ for study, state, run, attempts, worker in jobs:
 done_by_pid = collections.Counter()
 for w in status["workers"]:
     done_by_pid[w["id"].split(":")[-2]] += w["jobs_done"]
-print("jobs done by process:", {("serve" if p == node_pid else "worker " + p): n
+print("jobs done by process:", {("worker " + p if p in worker_pids else "serve's analysis " + p): n
                                 for p, n in done_by_pid.items()})
 for p in worker_pids:
     if done_by_pid[p] == 0:
