@@ -194,6 +194,26 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Whether process pid of this host has ended: no such process, or a zombie (ended, not
+ * yet reaped: an analysis process killed with its node waits for init to reap it, which
+ * may take seconds; proc(5) /proc/PID/stat, field 3 is the state, after the name in
+ * parentheses). */
+static int process_is_gone(long pid)
+{
+    if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+        return 1;
+    char path[64], stat_line[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(stat_line, 1, sizeof stat_line - 1, f);
+    fclose(f);
+    stat_line[n] = '\0';
+    const char *name_end = strrchr(stat_line, ')');
+    return name_end && (name_end[1] == ' ') && (name_end[2] == 'Z' || name_end[2] == 'X');
+}
+
 /* Jobs left running by a worker of this host whose process is gone (a crash or kill -9
  * of the node) need not wait for their lease: they are made due again at once. Workers
  * of other hosts, or of live processes, are left to their leases. */
@@ -213,7 +233,7 @@ static void reclaim_local_orphans(const char *conninfo, const char *host)
         const char *worker = PQgetvalue(res, i, 1);
         const char *pid_text = worker + strlen(host) + 1;
         long pid = strtol(pid_text, NULL, 10);
-        if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+        if (process_is_gone(pid)) {
             const char *jparams[] = {PQgetvalue(res, i, 0), worker};
             PGresult *upd = PQexecParams(conn,
                                          "UPDATE jobs SET lease_until = now() WHERE id = "

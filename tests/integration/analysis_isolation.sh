@@ -137,6 +137,10 @@ print(f"{len(rows)} result objects, {sum(received.values())} receptions")
 sys.exit(1 if problems else 0)
 PY
 [ "$(job_field "$uid_a" state)" = done ] || fail "study A has jobs $(job_field "$uid_a" state), expected one done"
+# the shared analysis time histogram counts the images of done jobs: A's 4 once (not its
+# crashed attempt) and B's 1, nothing of C
+[ "$(node_sql "SELECT sum(images) FROM analysis_time")" = 5 ] \
+  || fail "the analysis time histogram holds $(node_sql "SELECT sum(images) FROM analysis_time") images, expected 5"
 
 stop_node
 grep -q "analysis process stopped" "$TEST_TMP/node.log" || fail "the shutdown did not stop the analysis process"
