@@ -8,8 +8,9 @@
  * marks the job done. A failure is retried with exponential backoff until the job's
  * max_attempts, then the job is dead with its error kept. A crashed worker's lease
  * expires and another worker takes the job, unless its death was seen: a worker process
- * supervised by `calcnode serve` has its jobs released at once (work/release.h), and a
- * pool starting on a host releases the jobs of that host's dead processes.
+ * supervised by `calcnode serve` has its jobs failed at once with the reason
+ * (work/release.h), and a pool starting on a host takes over at once the jobs of that
+ * host's ended processes (no failure counted: the death was not seen).
  *
  * A worker's id (jobs.worker, workers.id) is "HOST:PID:N": the host name, the pid of the
  * process and the thread's number from 1, so the jobs of one process are found by the
