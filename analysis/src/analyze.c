@@ -143,25 +143,43 @@ int ca_make_clusters(const uint32_t *labels, const double sp[2],
     uint32_t *group = malloc(n * sizeof(uint32_t));
     struct ca_point *pts = malloc(n * sizeof(*pts));
     int32_t *cluster_of = malloc(n * sizeof(int32_t));
+    uint32_t *member = malloc(n * sizeof(uint32_t));
     uint8_t *tong = malloc(n), *birads = malloc(n);
     int rc = CA_ERR_OUT_OF_MEMORY;
-    if (!sub || !group || !pts || !cluster_of || !tong || !birads)
+    if (!sub || !group || !pts || !cluster_of || !member || !tong || !birads)
         goto done;
-    for (uint32_t y = 0; y < h; y++)
-        memcpy(sub + (size_t)y * w, labels + (size_t)(y + y0) * out->columns + x0,
-               w * sizeof(uint32_t));
+    /* only calcifications confident enough for clusters take part (cluster_score_min);
+       the others stay single findings */
+    size_t eligible = 0;
+    for (size_t i = 0; i < n; i++)
+        if (out->calcifications[i].second_stage_score >= p->cluster_score_min)
+            member[eligible++] = (uint32_t)i;
+    for (uint32_t y = 0; y < h; y++) {
+        const uint32_t *src = labels + (size_t)(y + y0) * out->columns + x0;
+        uint32_t *dst = sub + (size_t)y * w;
+        for (uint32_t x = 0; x < w; x++) {
+            uint32_t l = src[x];
+            dst[x] = l && l <= n &&
+                             out->calcifications[l - 1].second_stage_score >= p->cluster_score_min
+                         ? l
+                         : 0;
+        }
+    }
     rc = ca_tong_groups(sub, h, w, (uint32_t)n, kr, kc, group);
     if (rc < 0)
         goto done;
-    for (size_t i = 0; i < n; i++) {
-        pts[i].x_mm = out->calcifications[i].x_px * sp[1];
-        pts[i].y_mm = out->calcifications[i].y_px * sp[0];
-        pts[i].tong_group = group[i];
+    for (size_t j = 0; j < eligible; j++) {
+        const struct ca_calcification *ca = &out->calcifications[member[j]];
+        pts[j].x_mm = ca->x_px * sp[1];
+        pts[j].y_mm = ca->y_px * sp[0];
+        pts[j].tong_group = group[member[j]];
     }
+    for (size_t i = 0; i < n; i++)
+        out->calcifications[i].cluster = -1;
     struct ca_cluster_rule rule = {p->tong_min_count, sqrt(p->birads_area_mm2 / M_PI),
                                    p->birads_min_count};
     size_t count = 0;
-    rc = ca_cluster_points(pts, n, &rule, cluster_of, &count, tong, birads);
+    rc = eligible ? ca_cluster_points(pts, eligible, &rule, cluster_of, &count, tong, birads) : 0;
     if (rc < 0 || count == 0)
         goto done;
     out->clusters = calloc(count, sizeof(struct ca_cluster));
@@ -176,11 +194,11 @@ int ca_make_clusters(const uint32_t *labels, const double sp[2],
         cl->rule_birads = birads[c];
         cl->bbox[0] = cl->bbox[1] = UINT32_MAX;
     }
-    for (size_t i = 0; i < n; i++) {
-        struct ca_calcification *ca = &out->calcifications[i];
-        ca->cluster = cluster_of[i];
-        if (cluster_of[i] >= 0)
-            out->clusters[cluster_of[i]].count++;
+    for (size_t j = 0; j < eligible; j++) {
+        struct ca_calcification *ca = &out->calcifications[member[j]];
+        ca->cluster = cluster_of[j];
+        if (cluster_of[j] >= 0)
+            out->clusters[cluster_of[j]].count++;
     }
     for (size_t c = 0; c < count; c++) {
         out->clusters[c].members = malloc(out->clusters[c].count * sizeof(uint32_t));
@@ -209,21 +227,25 @@ int ca_make_clusters(const uint32_t *labels, const double sp[2],
         struct ca_cluster *cl = &out->clusters[c];
         cl->x_px /= cl->count;
         cl->y_px /= cl->count;
+        /* the linear fraction is taken over the members at or above contrast_min: the
+           shape of a faint second-stage member is too uncertain to outvote them */
         uint32_t linear = 0, strong = 0;
         for (uint32_t k = 0; k < cl->count; k++) {
             const struct ca_calcification *m = &out->calcifications[cl->members[k]];
-            linear += m->linear != 0;
-            strong += isinf(m->second_stage_score);
+            int is_strong = isinf(m->second_stage_score);
+            strong += is_strong;
+            linear += is_strong && m->linear;
         }
         cl->suspicious = (cl->rule_tong || cl->count >= p->suspicious_min_count) &&
                          strong >= p->suspicious_strong_min &&
-                         linear <= p->suspicious_linear_fraction_max * cl->count;
+                         linear <= p->suspicious_linear_fraction_max * strong;
     }
 done:
     free(sub);
     free(group);
     free(pts);
     free(cluster_of);
+    free(member);
     free(tong);
     free(birads);
     return rc;

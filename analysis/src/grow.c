@@ -12,11 +12,13 @@
  * the level of the wider surroundings (the ring at the window edge), a region that
  * reaches the window border is part of a larger object and rejected. A region is
  * rejected when it reaches the window border or is wider than macro_diameter_mm
- * (macro), or is smaller than min_area_mm2. A ridge candidate or a region whose
+ * (macro), or, grown from a candidate at or above contrast_min, is smaller than
+ * min_area_mm2. A ridge candidate or a region whose
  * second-moment elongation exceeds elongation_max is kept and flagged linear (vascular
  * and fine linear calcifications are both lines; the cluster stage tells them apart).
- * A region grown from a candidate below contrast_min is kept only when the second stage
- * scores its features at or above second_stage_threshold (every candidate at or above
+ * A region grown from a candidate below contrast_min (from its significant core only:
+ * its level is at least second_stage_grow_snr_min noise units above bg) is kept only
+ * when the second stage scores its features at or above second_stage_threshold (every candidate at or above
  * contrast_min has been grown by then, so its neighbour count is complete).
  * Rejected regions stay claimed until the stage ends, so weaker candidates inside them
  * are not grown again, and a region reaching one is rejected with it.
@@ -177,9 +179,11 @@ static int append(struct ca_result *out, size_t *capacity, const struct ca_calci
     return 0;
 }
 
-/* Measures the region; returns 1 when it is accepted as a calcification. */
+/* Measures the region; returns 1 when it is accepted as a calcification: not macro and,
+ * for a region kept without the second stage (strong), at least min_area_mm2 (the second
+ * stage weighs a faint region's area itself). */
 static int measure(struct grower *g, size_t n, const float *norm, const double sp[2],
-                   const struct ca_params *params, struct ca_calcification *c)
+                   const struct ca_params *params, int strong, struct ca_calcification *c)
 {
     uint32_t w = g->crop.width;
     double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, sum = 0, peak = 0;
@@ -221,7 +225,8 @@ static int measure(struct grower *g, size_t n, const float *norm, const double s
     c->mean_intensity = sum / n;
     c->peak_intensity = peak;
     c->cluster = -1;
-    return c->diameter_mm <= params->macro_diameter_mm && c->area_mm2 >= params->min_area_mm2;
+    return c->diameter_mm <= params->macro_diameter_mm &&
+           (!strong || c->area_mm2 >= params->min_area_mm2);
 }
 
 /* Band-pass excess over bg summed over the region. */
@@ -323,8 +328,11 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
         float wide = ring_background(&g, sx, sy, g.hr - 1, g.hc - 1);
         const double fractions[2] = {params->grow_fraction, params->grow_fraction_max};
         /* a level this far above bg at least: a faint peak on textured tissue grows only
-           over its significant pixels, not over the tissue around it */
-        float floor_level = bg + (float)(params->grow_snr_min * found->noise_sigma);
+           over its significant pixels, not over the tissue around it; a candidate below
+           contrast_min keeps only its core (second_stage_grow_snr_min), since most such
+           regions are noise and each pixel of a false one lowers the mask's overlap */
+        double snr_min = cand->strong ? params->grow_snr_min : params->second_stage_grow_snr_min;
+        float floor_level = bg + (float)(snr_min * found->noise_sigma);
         for (uint32_t t = 0; t < 2; t++) {
             float f = (float)fractions[t];
             /* visit stamps start at 1 so a zeroed stamp is never "visited" */
@@ -345,7 +353,7 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
         }
         struct ca_calcification c;
         memset(&c, 0, sizeof(c));
-        if (!measure(&g, n, norm, spacing_mm, params, &c)) {
+        if (!measure(&g, n, norm, spacing_mm, params, cand->strong, &c)) {
             rc = claim_rejected(&g, n);
             continue;
         }

@@ -77,7 +77,8 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
             const double spacing_mm[2], const struct ca_params *params,
             struct ca_candidates *found, uint32_t *labels, struct ca_result *out);
 
-/* Stage 5: clusters of out->calcifications (labels full image). */
+/* Stage 5: clusters of the calcifications of out whose second-stage score is at least
+ * cluster_score_min (labels: full image); the others get cluster -1. */
 int ca_make_clusters(const uint32_t *labels, const double spacing_mm[2],
                      const struct ca_params *params, struct ca_result *out);
 
@@ -94,7 +95,7 @@ struct ca_second_stage_features {
 };
 
 /* Log odds that the region is a calcification: a logistic model fitted by
- * tools/fit-second-stage on the tuning phantoms (seeds 1-20). Pure; any thread. */
+ * tools/fit-second-stage on the tuning phantoms (seeds 1-60). Pure; any thread. */
 double ca_second_stage_score(const struct ca_second_stage_features *f);
 
 /* Selection of the k-th smallest of v[0..n-1] (reorders v); n > 0, k < n. */

@@ -45,9 +45,11 @@ void ca_params_default(struct ca_params *p)
     p->suspicious_min_count = 6;
     p->suspicious_linear_fraction_max = 0.75;
     p->suspicious_strong_min = 5;
-    p->second_stage_contrast_min = 3.0;
-    p->second_stage_threshold = -2.0;
+    p->second_stage_contrast_min = 2.5;
+    p->second_stage_threshold = -3.5;
     p->second_stage_radius_mm = 5.0;
+    p->second_stage_grow_snr_min = 40.0;
+    p->cluster_score_min = 0.0;
 }
 
 static int positive(double v)
@@ -88,7 +90,8 @@ int ca_params_check(const struct ca_params *p, char *msg)
     if (!positive(p->second_stage_contrast_min) ||
         !(p->second_stage_contrast_min <= p->contrast_min) ||
         isnan(p->second_stage_threshold) || !positive(p->second_stage_radius_mm) ||
-        !isfinite(p->second_stage_radius_mm))
+        !isfinite(p->second_stage_radius_mm) || !(p->second_stage_grow_snr_min >= 0.0) ||
+        !isfinite(p->second_stage_grow_snr_min) || isnan(p->cluster_score_min))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid second stage parameters");
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * The second stage (DESIGN.md section 7.4): a logistic model on the features of a region
  * grown from a candidate below contrast_min. Its coefficients are fitted by
- * tools/fit-second-stage on the tuning phantoms (seeds 1-20) with their truth labels:
+ * tools/fit-second-stage on the tuning phantoms (seeds 1-60) with their truth labels:
  * a region is positive when it lies within 0.5 mm of a truth calcification (the
  * evaluation's match rule). Positive scores favour a calcification.
  */
@@ -18,9 +18,9 @@ enum { F_LOG_CONTRAST, F_SCALE, F_LINEAR, F_LOG_AREA, F_LOG_ELONGATION, F_LOG_EX
        F_LOG_PEAK, F_LOG1P_NEIGHBOURS, F_COUNT };
 
 /* tools/fit-second-stage output: intercept, then one weight per feature above. */
-static const double intercept = -18.1078;
-static const double weights[F_COUNT] = {3.3120, -3.1969, 0.3984, 0.0181,
-                                               0.3135, -0.0116, 2.6001, 3.2899};
+static const double intercept = -11.3850;
+static const double weights[F_COUNT] = {1.4987, -2.4577, 0.3419, 0.9109,
+                                        -1.2837, -0.4126, 2.9653, 3.6451};
 
 static double safe_log(double v)
 {

@@ -111,7 +111,10 @@ struct ca_params {
     double background_scales;    /* 3.0: background ring radius in units of the scale */
     double macro_diameter_mm;    /* 2.5: larger objects are macro and rejected (vascular
                                     and rim calcifications reach 2 mm) */
-    double min_area_mm2;         /* 0.01: smaller objects are rejected */
+    double min_area_mm2;         /* 0.01: smaller objects are rejected, unless the
+                                    second stage judges them (below contrast_min: a
+                                    faint calcification may show as its peak pixel
+                                    only, and the second stage weighs its area) */
     double elongation_max;       /* 3.0: major/minor axis ratio above is flagged linear */
 
     /* clusters */
@@ -122,7 +125,8 @@ struct ca_params {
     uint32_t suspicious_min_count;         /* 6: members a suspicious cluster needs
                                               unless the Tong rule holds */
     double suspicious_linear_fraction_max; /* 0.75: a cluster with a larger fraction
-                                              of linear members is vascular, never
+                                              of linear members (among those at or
+                                              above contrast_min) is vascular, never
                                               suspicious */
     uint32_t suspicious_strong_min;        /* 5: members at or above contrast_min (not
                                               second-stage detections) a suspicious
@@ -132,10 +136,20 @@ struct ca_params {
        second_stage_contrast_min (scaled per scale like contrast_min) is grown and kept
        when the logistic score of its region's features (analysis/src/second_stage.c) is
        at least second_stage_threshold */
-    double second_stage_contrast_min;  /* 3.0; equal to contrast_min: no second stage */
-    double second_stage_threshold;     /* -2.0: logistic score (log odds) to keep */
+    double second_stage_contrast_min;  /* 2.5; equal to contrast_min: no second stage */
+    double second_stage_threshold;     /* -3.5: logistic score (log odds) to keep; about
+                                          0.3 false positives per cm2 on the tuning
+                                          phantoms (seeds 1-60) */
     double second_stage_radius_mm;     /* 5.0: radius within which the calcifications at
                                           or above contrast_min count as neighbours */
+    double second_stage_grow_snr_min;  /* 40: grow_snr_min of a candidate below
+                                          contrast_min: a faint region keeps only its
+                                          significant core (its peak pixel and the few
+                                          beside it), so a false one marks few pixels */
+    double cluster_score_min;          /* 0.0: second-stage score a calcification needs
+                                          to take part in clusters (those at or above
+                                          contrast_min always do); the fainter ones kept
+                                          for the calcification figures stay single */
 };
 
 /* Fills *params with the documented defaults. */
