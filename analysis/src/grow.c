@@ -18,7 +18,9 @@
  * and fine linear calcifications are both lines; the cluster stage tells them apart).
  * A region grown from a candidate below contrast_min (from its significant core only:
  * its level is at least second_stage_grow_snr_min noise units above bg) is kept only
- * when the second stage scores its features at or above second_stage_threshold (every candidate at or above
+ * when the second stage scores its features (among them the candidates within
+ * second_stage_candidate_radius_mm against the count an even spread would give) at or
+ * above second_stage_threshold (every candidate at or above
  * contrast_min has been grown by then, so its neighbour count is complete).
  * Rejected regions stay claimed until the stage ends, so weaker candidates inside them
  * are not grown again, and a region reaching one is rejected with it.
@@ -260,6 +262,8 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
 {
     struct grower g;
     memset(&g, 0, sizeof(g));
+    struct ca_candidate_grid grid;
+    memset(&grid, 0, sizeof(grid));
     g.fine = fine;
     g.crop = crop;
     g.full_columns = full_columns;
@@ -291,7 +295,14 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
         goto done;
     if (found->count > 0) /* qsort's array may not be NULL, even when empty */
         qsort(found->items, found->count, sizeof(found->items[0]), by_strength);
-    rc = 0;
+    rc = ca_candidate_grid_build(found, crop.height, crop.width, spacing_mm,
+                                 params->second_stage_candidate_radius_mm, &grid);
+    if (rc < 0)
+        goto done;
+    double r_mm = params->second_stage_candidate_radius_mm;
+    double expected = out->breast_area_mm2 > 0.0
+                          ? (double)found->count / out->breast_area_mm2 * M_PI * r_mm * r_mm
+                          : 0.0;
     for (size_t k = 0; k < found->count && rc == 0; k++) {
         const struct ca_candidate *cand = &found->items[k];
         if (*label_at(&g, cand->x, cand->y))
@@ -366,10 +377,15 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
         if (!cand->strong) {
             c.strong_neighbours =
                 strong_neighbours(out, &c, spacing_mm, params->second_stage_radius_mm);
+            uint32_t around = ca_candidate_grid_count(&grid, c.x_px - crop.x0,
+                                                      c.y_px - crop.y0, spacing_mm, r_mm);
+            c.candidate_neighbours = around ? around - 1 : 0; /* itself excluded */
+            c.candidate_neighbours_expected = expected;
             struct ca_second_stage_features f = {
                 c.contrast,   cand->scale,  c.linear,
                 c.area_mm2,   c.elongation, c.excess_snr,
-                c.peak_snr,   c.strong_neighbours};
+                c.peak_snr,   c.strong_neighbours, c.candidate_neighbours,
+                c.candidate_neighbours_expected};
             c.second_stage_score = ca_second_stage_score(&f);
             if (c.second_stage_score < params->second_stage_threshold) {
                 rc = claim_rejected(&g, n);
@@ -390,5 +406,6 @@ done:
     free(g.stack);
     free(g.ring);
     free(g.claimed);
+    ca_candidate_grid_free(&grid);
     return rc;
 }

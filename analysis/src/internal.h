@@ -82,6 +82,26 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
 int ca_make_clusters(const uint32_t *labels, const double spacing_mm[2],
                      const struct ca_params *params, struct ca_result *out);
 
+/* The candidates of a crop bucketed by square cells of the counting radius. */
+struct ca_candidate_grid {
+    uint32_t cell_r, cell_c, nr, nc; /* cell size in pixels; cells per column, per row */
+    uint32_t *start;                 /* nr * nc + 1: first point of each cell */
+    uint32_t *points;                /* x, y (crop pixels) of each candidate, by cell */
+    size_t count;                    /* candidates */
+};
+
+/* Buckets found->items (crop of rows x columns pixels) for counts within radius_mm.
+ * Free with ca_candidate_grid_free (also after an error). Errors: CA_ERR_OUT_OF_MEMORY. */
+int ca_candidate_grid_build(const struct ca_candidates *found, uint32_t rows,
+                            uint32_t columns, const double spacing_mm[2], double radius_mm,
+                            struct ca_candidate_grid *grid);
+
+/* Candidates within radius_mm (the grid's radius or less) of (x_px, y_px), crop pixels. */
+uint32_t ca_candidate_grid_count(const struct ca_candidate_grid *grid, double x_px,
+                                 double y_px, const double spacing_mm[2], double radius_mm);
+
+void ca_candidate_grid_free(struct ca_candidate_grid *grid);
+
 /* The region features the second stage scores (ca_second_stage_score). */
 struct ca_second_stage_features {
     double contrast;           /* candidate DoG contrast, noise units */
@@ -92,6 +112,9 @@ struct ca_second_stage_features {
     double excess_snr;         /* summed band-pass excess / noise */
     double peak_snr;           /* band-pass peak excess / noise */
     uint32_t strong_neighbours; /* calcifications >= contrast_min within the radius */
+    uint32_t candidate_neighbours;        /* candidates within candidate_radius_mm */
+    double candidate_neighbours_expected; /* the image's candidates per breast area
+                                             times the disc's area */
 };
 
 /* Log odds that the region is a calcification: a logistic model fitted by

@@ -49,7 +49,8 @@ void ca_params_default(struct ca_params *p)
     p->second_stage_threshold = -3.5;
     p->second_stage_radius_mm = 5.0;
     p->second_stage_grow_snr_min = 40.0;
-    p->cluster_score_min = 0.0;
+    p->second_stage_candidate_radius_mm = 2.5;
+    p->cluster_score_min = -1.0;
 }
 
 static int positive(double v)
@@ -91,7 +92,9 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !(p->second_stage_contrast_min <= p->contrast_min) ||
         isnan(p->second_stage_threshold) || !positive(p->second_stage_radius_mm) ||
         !isfinite(p->second_stage_radius_mm) || !(p->second_stage_grow_snr_min >= 0.0) ||
-        !isfinite(p->second_stage_grow_snr_min) || isnan(p->cluster_score_min))
+        !isfinite(p->second_stage_grow_snr_min) || isnan(p->cluster_score_min) ||
+        !positive(p->second_stage_candidate_radius_mm) ||
+        !isfinite(p->second_stage_candidate_radius_mm))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid second stage parameters");
     return 0;
 }

@@ -15,12 +15,12 @@
 #define ELONGATION_CAP 100.0
 
 enum { F_LOG_CONTRAST, F_SCALE, F_LINEAR, F_LOG_AREA, F_LOG_ELONGATION, F_LOG_EXCESS,
-       F_LOG_PEAK, F_LOG1P_NEIGHBOURS, F_COUNT };
+       F_LOG_PEAK, F_LOG1P_NEIGHBOURS, F_LOG1P_CANDIDATES, F_LOG1P_EXPECTED, F_COUNT };
 
 /* tools/fit-second-stage output: intercept, then one weight per feature above. */
-static const double intercept = -11.3850;
-static const double weights[F_COUNT] = {1.4987, -2.4577, 0.3419, 0.9109,
-                                        -1.2837, -0.4126, 2.9653, 3.6451};
+static const double intercept = -6.5494;
+static const double weights[F_COUNT] = {1.1026, -2.7239, 0.2817, -0.3870, -1.1456,
+                                        0.8419,  2.1237,  3.6270, 0.7760,  -5.4584};
 
 static double safe_log(double v)
 {
@@ -38,6 +38,8 @@ double ca_second_stage_score(const struct ca_second_stage_features *f)
     x[F_LOG_EXCESS] = safe_log(f->excess_snr);
     x[F_LOG_PEAK] = safe_log(f->peak_snr);
     x[F_LOG1P_NEIGHBOURS] = log1p((double)f->strong_neighbours);
+    x[F_LOG1P_CANDIDATES] = log1p((double)f->candidate_neighbours);
+    x[F_LOG1P_EXPECTED] = log1p(f->candidate_neighbours_expected);
     double s = intercept;
     for (int k = 0; k < F_COUNT; k++)
         s += weights[k] * x[k];

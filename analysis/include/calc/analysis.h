@@ -146,7 +146,11 @@ struct ca_params {
                                           contrast_min: a faint region keeps only its
                                           significant core (its peak pixel and the few
                                           beside it), so a false one marks few pixels */
-    double cluster_score_min;          /* 0.0: second-stage score a calcification needs
+    double second_stage_candidate_radius_mm; /* 2.5: radius of the candidate count
+                                                against its expected value (noise peaks
+                                                are spread evenly, a cluster's faint
+                                                members are not) */
+    double cluster_score_min;          /* -1.0: second-stage score a calcification needs
                                           to take part in clusters (those at or above
                                           contrast_min always do); the fainter ones kept
                                           for the calcification figures stay single */
@@ -179,6 +183,11 @@ struct ca_calcification {
     uint32_t strong_neighbours; /* calcifications at or above contrast_min within
                                    second_stage_radius_mm, itself excluded (set for
                                    second-stage detections only, else 0) */
+    uint32_t candidate_neighbours; /* candidates (any contrast) within
+                                      second_stage_candidate_radius_mm, itself
+                                      excluded (second-stage detections only, else 0) */
+    double candidate_neighbours_expected; /* the count a uniform spread of the image's
+                                             candidates over its breast would give */
     double second_stage_score;  /* log odds of the second stage; INFINITY for a
                                    candidate at or above contrast_min */
 };
