@@ -20,7 +20,7 @@ partial=$(ls "$NODE_STATE/aborted")
 size=$(stat -c %s "$NODE_STATE/aborted/$partial")
 [ "$size" -gt 200000 ] || fail "the kept partial object has only $size bytes"
 deadline=$((SECONDS + 20))
-until calcnode_ls | grep -q '"aborted_association": *true'; do
+until calcnode_ls | grep '"aborted_association": *true' >/dev/null; do
   [ $SECONDS -lt $deadline ] || { calcnode_ls; fail "the completed instance is not marked as received on an aborted association"; }
   sleep 0.2
 done

@@ -27,7 +27,7 @@ url="http://127.0.0.1:$http_port"
 send_files MODALITY "$TEST_TMP"/study/*.dcm
 
 deadline=$((SECONDS + 240))
-until curl -sf "$url/metrics" | grep -q '^calcnode_jobs{state="done"} 1$'; do
+until curl -sf "$url/metrics" | grep '^calcnode_jobs{state="done"} 1$' >/dev/null; do
   [ $SECONDS -lt $deadline ] || fail "the study was not analysed in time"
   sleep 0.5
 done
