@@ -53,37 +53,74 @@ double ca_polygon_area(const struct ca_pt *p, size_t n);
  * order); all zero when n is 0. */
 void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT]);
 
-/* Bins of a rank histogram (struct ca_rank_hist). */
+/* Bins of a rank histogram over a value range (struct ca_rank_hist). */
 #define CA_RANK_BINS 1024
+/* Bins of a rank histogram on the unit grid: [k / CA_RANK_UNIT_SCALE, (k + 1) /
+ * CA_RANK_UNIT_SCALE) for k < CA_RANK_UNIT_SCALE, and 1.0 itself (values clamped to
+ * [0,1]). A multiple of 4096 bins per unit refines the pyradiomics bins of width
+ * CA_FEATURES_BIN_WIDTH (25 / 4096, aligned at its multiples), so the entropy's
+ * histogram is a sum of unit-grid counts. */
+#define CA_RANK_UNIT_SCALE 4096
+#define CA_RANK_UNIT_BINS (CA_RANK_UNIT_SCALE + 1)
+/* Most values a rank histogram counts: a count keeps its top bit free for a mark. */
+#define CA_RANK_MAX_VALUES ((size_t)INT32_MAX)
 
 /*
  * The histogram ca_percentiles (calc/kernels.h) builds, for a caller that fills it in a
- * pass of its own: ca_rank_hist_init with the count and the smallest and largest value,
- * ca_rank_hist_add for every value, then ca_rank_hist_percentiles. Lives on the caller's
- * stack (about 8 KB); no allocation.
+ * pass of its own: ca_rank_hist_init (or ca_rank_hist_init_unit) with the count (at
+ * most CA_RANK_MAX_VALUES) and the smallest and largest value, ca_rank_hist_add for
+ * every value (the i-th value with i, which picks the lane), then
+ * ca_rank_hist_percentiles. Only bins first..last are used and cleared. Lives on the
+ * caller's stack (about 32 KB); no allocation.
  */
 struct ca_rank_hist {
-    double lo, scale; /* bin of x: (x - lo) * scale, truncated, at most bins - 1 */
-    size_t bins;
+    double lo, scale;    /* range grid: bin of x is (x - lo) * scale, truncated, clamped */
+    size_t first, last;  /* the bins in use */
     float min, max;
-    size_t count[CA_RANK_BINS];
+    int unit;            /* prepared by ca_rank_hist_init_unit */
+    float first_f, last_f; /* first and last, on the unit grid */
+    uint32_t count[CA_RANK_UNIT_BINS];
 };
 
-/* Prepares h for n > 0 values between min and max (inclusive). */
+/* Prepares h for 0 < n <= CA_RANK_MAX_VALUES values between min and max (inclusive),
+ * with at most CA_RANK_BINS bins spread over that range. */
 void ca_rank_hist_init(struct ca_rank_hist *h, size_t n, float min, float max);
 
-/* Bin of x: monotone in x (subtracting lo, multiplying by a positive scale and
- * truncating each preserve order); a NaN, excluded by the contract, lands in the last
- * bin rather than being converted. */
+/* Prepares h for at most CA_RANK_MAX_VALUES values between min and max (inclusive) on
+ * the unit grid (CA_RANK_UNIT_SCALE); values outside [0,1] count in the end bins. */
+void ca_rank_hist_init_unit(struct ca_rank_hist *h, float min, float max);
+
+/* Bin of x (between the min and the max h was prepared with) on a range grid
+ * (ca_rank_hist_init): monotone in x (subtracting lo, multiplying by a positive scale
+ * and truncating each preserve order); a NaN, excluded by the contract, lands in the
+ * last bin rather than being converted. */
 static inline size_t ca_rank_bin(const struct ca_rank_hist *h, float x)
 {
     double d = ((double)x - h->lo) * h->scale;
-    return d < (double)h->bins ? (size_t)d : h->bins - 1;
+    return d < (double)h->last ? (size_t)d : h->last;
 }
 
+/* Bin of x on the unit grid (ca_rank_hist_init_unit): x times the grid's power of two
+ * is exact, clamped to the bins in use and truncated, so monotone; a NaN lands in the
+ * first bin. */
+static inline size_t ca_rank_unit_bin(const struct ca_rank_hist *h, float x)
+{
+    float d = x * (float)CA_RANK_UNIT_SCALE;
+    d = d > h->first_f ? d : h->first_f;
+    d = d < h->last_f ? d : h->last_f;
+    return (size_t)d;
+}
+
+/* Counts x on a range grid. */
 static inline void ca_rank_hist_add(struct ca_rank_hist *h, float x)
 {
     h->count[ca_rank_bin(h, x)]++;
+}
+
+/* Counts x on the unit grid. */
+static inline void ca_rank_hist_add_unit(struct ca_rank_hist *h, float x)
+{
+    h->count[ca_rank_unit_bin(h, x)]++;
 }
 
 /* The percentiles q[0..count-1] (count <= CA_PERCENTILE_MAX_COUNT, each in [0,100]) of

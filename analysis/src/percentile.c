@@ -15,20 +15,42 @@
 /* Two order statistics per percentile (s[lo] and s[lo + 1]). */
 #define MAX_RANKS (2 * CA_PERCENTILE_MAX_COUNT)
 
+/* Clears bins first..last. */
+static void clear(struct ca_rank_hist *h)
+{
+    memset(&h->count[h->first], 0, (h->last - h->first + 1) * sizeof(h->count[0]));
+}
+
 void ca_rank_hist_init(struct ca_rank_hist *h, size_t n, float min, float max)
 {
     h->min = min, h->max = max;
     h->lo = min;
+    h->unit = 0;
+    h->first = 0;
     if (isfinite(min) && isfinite(max) && max > min) {
         /* about one value per bin for small n, so that few values share the wanted bins */
-        h->bins = n < CA_RANK_BINS ? n : CA_RANK_BINS;
-        h->scale = (double)h->bins / ((double)max - (double)min);
+        size_t bins = n < CA_RANK_BINS ? n : CA_RANK_BINS;
+        h->last = bins - 1;
+        h->scale = (double)bins / ((double)max - (double)min);
     } else {
         /* all values equal, or a range the bins cannot split: one bin, plain selection */
-        h->bins = 1;
+        h->last = 0;
         h->scale = 0.0;
     }
-    memset(h->count, 0, h->bins * sizeof(h->count[0]));
+    clear(h);
+}
+
+void ca_rank_hist_init_unit(struct ca_rank_hist *h, float min, float max)
+{
+    h->min = min, h->max = max;
+    h->lo = 0.0;
+    h->scale = CA_RANK_UNIT_SCALE;
+    h->unit = 1;
+    /* the bins of min and max, clamped to the grid */
+    h->first_f = 0.0f, h->last_f = (float)CA_RANK_UNIT_SCALE;
+    h->first = ca_rank_unit_bin(h, min), h->last = ca_rank_unit_bin(h, max);
+    h->first_f = (float)h->first, h->last_f = (float)h->last;
+    clear(h);
 }
 
 /* The order statistics want[0..count-1] (ascending ranks below n) of v into value. */
@@ -40,30 +62,38 @@ static void order_statistics(struct ca_rank_hist *h, float *v, size_t n, const s
             value[k] = h->min;
         return;
     }
+    uint32_t *total = h->count;
     /* For each wanted rank, the rank it has among the values of the wanted bins once
      * they are gathered: the values of a lower bin are all smaller than those of a
      * higher one, so it is the count of wanted values in lower bins plus the rank inside
      * its own bin (the rank minus the count of all values in lower bins). A wanted bin
      * is marked by the top bit of its count, which no count reaches. */
-    const size_t mark = ~(SIZE_MAX >> 1);
-    size_t inner[MAX_RANKS], below = 0, wanted_below = 0, k = 0;
-    for (size_t b = 0; b < h->bins && k < count; b++) {
-        size_t c = h->count[b];
+    const uint32_t mark = ~(UINT32_MAX >> 1);
+    size_t inner[MAX_RANKS];
+    size_t below = 0, wanted_below = 0, k = 0;
+    for (size_t b = h->first; b <= h->last && k < count; b++) {
+        size_t c = total[b];
+        if (want[k] >= below + c) { /* most bins: no wanted rank */
+            below += c;
+            continue;
+        }
         while (k < count && want[k] < below + c) {
             inner[k] = wanted_below + (want[k] - below);
-            h->count[b] = c | mark;
             k++;
         }
+        total[b] = (uint32_t)c | mark;
         below += c;
-        wanted_below += h->count[b] & mark ? c : 0;
+        wanted_below += c;
     }
     size_t gathered = 0;
-    for (size_t i = 0; i < n; i++)
-        if (h->count[ca_rank_bin(h, v[i])] & mark) {
+    for (size_t i = 0; i < n; i++) {
+        size_t b = h->unit ? ca_rank_unit_bin(h, v[i]) : ca_rank_bin(h, v[i]);
+        if (total[b] & mark) {
             float t = v[i];
             v[i] = v[gathered];
             v[gathered++] = t;
         }
+    }
     for (k = 0; k < count; k++)
         value[k] = ca_select(v, gathered, inner[k]);
 }
@@ -108,7 +138,8 @@ void ca_rank_hist_percentiles(struct ca_rank_hist *h, float *v, size_t n, const 
 
 int ca_percentiles(float *v, size_t n, const double *q, size_t count, double *out)
 {
-    if (!v || !q || !out || n == 0 || count == 0 || count > CA_PERCENTILE_MAX_COUNT)
+    if (!v || !q || !out || n == 0 || n > CA_RANK_MAX_VALUES || count == 0 ||
+        count > CA_PERCENTILE_MAX_COUNT)
         return CA_ERR_INVALID_ARGUMENT;
     for (size_t k = 0; k < count; k++)
         if (!(q[k] >= 0.0 && q[k] <= 100.0))

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "calc/features.h"
+#include "sorted_reference.h"
 #include "test_features_scene.h"
 
 #define EPS 1e-12
@@ -346,21 +347,6 @@ static void test_rings_match_a_brute_force_distance(void **state)
     }
     ca_features_free(&f);
     scene_free(&s);
-}
-
-static int by_value(const void *pa, const void *pb)
-{
-    float a = *(const float *)pa, b = *(const float *)pb;
-    return (a > b) - (a < b);
-}
-
-/* numpy.percentile, linear method, of sorted s[0..n-1]. */
-static double sorted_percentile(const float *s, size_t n, double q)
-{
-    double index = q / 100.0 * (double)(n - 1);
-    size_t lo = (size_t)floor(index);
-    double t = index - (double)lo, a = s[lo];
-    return lo + 1 >= n || t == 0.0 ? a : a + ((double)s[lo + 1] - a) * t;
 }
 
 /* Brute-force ring of the calcifications ids[0..count-1]: the values of every breast

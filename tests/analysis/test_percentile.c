@@ -17,6 +17,7 @@
 
 #include "calc/analysis.h"
 #include "calc/kernels.h"
+#include "sorted_reference.h"
 
 #define LARGEST_N 40000u
 /* The ring statistics' percentiles, the ends and the median. */
@@ -34,12 +35,6 @@ static uint32_t rng(void)
 static double unit(void)
 {
     return (double)rng() / 16777216.0;
-}
-
-static int by_value(const void *pa, const void *pb)
-{
-    float a = *(const float *)pa, b = *(const float *)pb;
-    return (a > b) - (a < b);
 }
 
 /* numpy.percentile, linear method, on a sorted copy. */

@@ -118,7 +118,8 @@ size_t ca_hull(struct ca_pt *p, size_t n);
  * One histogram pass over v (at most 1024 bins between the smallest and the largest
  * value) locates the bins holding the wanted order statistics, a second pass moves those
  * bins' values to the front of v, and a selection among them alone gives each
- * statistic: time O(n), about 8 KB of stack, no allocation. Any thread. Errors: CA_ERR_INVALID_ARGUMENT (NULL, n 0, count 0 or above
+ * statistic: time O(n), about 16 KB of stack, no allocation. Any thread.
+ * Errors: CA_ERR_INVALID_ARGUMENT (NULL, n 0 or above 2^31 - 1, count 0 or above
  * CA_PERCENTILE_MAX_COUNT, a q outside [0,100]).
  */
 int ca_percentiles(float *v, size_t n, const double *q, size_t count, double *out);
