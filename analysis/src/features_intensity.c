@@ -16,11 +16,9 @@ enum { FO_MEAN, FO_STD, FO_SKEWNESS, FO_KURTOSIS, FO_MIN, FO_MAX, FO_P10, FO_P90
 
 /* pyradiomics binWidth discretisation for the entropy: bins [k w, (k + 1) w) of the
  * value clamped to [0,1], w = CA_FEATURES_BIN_WIDTH = 25 / 4096. Unit-grid bin b
- * (ca_rank_hist_init_unit) lies in entropy bin b / UNIT_BINS_PER_ENTROPY_BIN: floor(x /
- * w) = floor(floor(4096 x) / 25), and 4096 x is exact. */
-#define UNIT_BINS_PER_ENTROPY_BIN 25
-_Static_assert(CA_RANK_UNIT_SCALE == 4096 &&
-                   UNIT_BINS_PER_ENTROPY_BIN * 1.0 / CA_RANK_UNIT_SCALE == CA_FEATURES_BIN_WIDTH,
+ * (ca_rank_hist_init_unit) lies in entropy bin b / CA_FEATURES_BIN_LEVELS: floor(x / w)
+ * = floor(floor(4096 x) / 25), and 4096 x is exact. */
+_Static_assert(CA_RANK_UNIT_SCALE == CA_FEATURES_BIN_SCALE_LEVELS,
                "the unit grid refines the entropy bins");
 
 /* Independent accumulators of the sums: one would make every addition wait for the one
@@ -35,7 +33,7 @@ static double entropy(const struct ca_rank_hist *h, size_t n)
     const uint32_t *count = h->count;
     for (size_t b = h->first; b <= h->last;) {
         /* the unit-grid bins of one entropy bin */
-        size_t end = (b / UNIT_BINS_PER_ENTROPY_BIN + 1) * UNIT_BINS_PER_ENTROPY_BIN;
+        size_t end = (b / CA_FEATURES_BIN_LEVELS + 1) * CA_FEATURES_BIN_LEVELS;
         end = end <= h->last ? end : h->last + 1;
         uint32_t c = 0;
         for (; b < end; b++)

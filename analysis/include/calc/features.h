@@ -92,7 +92,9 @@ extern "C" {
 #define CA_FEATURES_SIZE_SMALL_MM2 0.1
 #define CA_FEATURES_SIZE_LARGE_MM2 0.3
 /* Entropy bin width on the normalised [0,1] scale: pyradiomics' 25 on 12 bits. */
-#define CA_FEATURES_BIN_WIDTH (25.0 / 4096.0)
+#define CA_FEATURES_BIN_LEVELS 25
+#define CA_FEATURES_BIN_SCALE_LEVELS 4096
+#define CA_FEATURES_BIN_WIDTH ((double)CA_FEATURES_BIN_LEVELS / CA_FEATURES_BIN_SCALE_LEVELS)
 /* Fixed tertile edges of the shape bins (low < EDGE1 <= medium < EDGE2 <= high). */
 #define CA_FEATURES_DENSITY_EDGE1 (1.0 / 3.0)
 #define CA_FEATURES_DENSITY_EDGE2 (2.0 / 3.0)
