@@ -67,11 +67,11 @@ void ca_first_order(float *v, size_t n, double out[CA_FIRST_ORDER_COUNT]);
 
 /*
  * The histogram ca_percentiles (calc/kernels.h) builds, for a caller that fills it in a
- * pass of its own: ca_rank_hist_init (or ca_rank_hist_init_unit) with the count (at
- * most CA_RANK_MAX_VALUES) and the smallest and largest value, ca_rank_hist_add for
- * every value (the i-th value with i, which picks the lane), then
- * ca_rank_hist_percentiles. Only bins first..last are used and cleared. Lives on the
- * caller's stack (about 32 KB); no allocation.
+ * pass of its own: ca_rank_hist_init with the count (at most CA_RANK_MAX_VALUES) and
+ * the smallest and largest value, or ca_rank_hist_init_unit, then ca_rank_hist_add (or
+ * ca_rank_hist_add_unit) for every value, then ca_rank_hist_percentiles. Only bins
+ * first..last are used and cleared. Lives on the caller's stack (about 16 KB); no
+ * allocation.
  */
 struct ca_rank_hist {
     double lo, scale;    /* range grid: bin of x is (x - lo) * scale, truncated, clamped */

@@ -62,7 +62,7 @@ static void order_statistics(struct ca_rank_hist *h, float *v, size_t n, const s
             value[k] = h->min;
         return;
     }
-    uint32_t *total = h->count;
+    uint32_t *count_of = h->count;
     /* For each wanted rank, the rank it has among the values of the wanted bins once
      * they are gathered: the values of a lower bin are all smaller than those of a
      * higher one, so it is the count of wanted values in lower bins plus the rank inside
@@ -72,7 +72,7 @@ static void order_statistics(struct ca_rank_hist *h, float *v, size_t n, const s
     size_t inner[MAX_RANKS];
     size_t below = 0, wanted_below = 0, k = 0;
     for (size_t b = h->first; b <= h->last && k < count; b++) {
-        size_t c = total[b];
+        size_t c = count_of[b];
         if (want[k] >= below + c) { /* most bins: no wanted rank */
             below += c;
             continue;
@@ -81,14 +81,14 @@ static void order_statistics(struct ca_rank_hist *h, float *v, size_t n, const s
             inner[k] = wanted_below + (want[k] - below);
             k++;
         }
-        total[b] = (uint32_t)c | mark;
+        count_of[b] = (uint32_t)c | mark;
         below += c;
         wanted_below += c;
     }
     size_t gathered = 0;
     for (size_t i = 0; i < n; i++) {
         size_t b = h->unit ? ca_rank_unit_bin(h, v[i]) : ca_rank_bin(h, v[i]);
-        if (total[b] & mark) {
+        if (count_of[b] & mark) {
             float t = v[i];
             v[i] = v[gathered];
             v[gathered++] = t;
