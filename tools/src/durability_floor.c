@@ -71,6 +71,13 @@ static int fsync_dir(const char *path)
     return rc;
 }
 
+/* What run measures. */
+enum mode {
+    PAGE_CACHE, /* writes, link: no durability */
+    DURABLE,    /* what the spool does before a Success */
+    TAIL,       /* tail_one's fdatasync alone */
+};
+
 /* Writes one object to part in spool-sized buffers; with durable, also what the contract
  * adds: writeback started per buffer, fdatasync, a link under final and a folder fsync. */
 static int store_one(const char *part, const char *final, const char *final_dir,
@@ -115,10 +122,10 @@ static int tail_one(const char *final, const char *final_dir, const uint8_t *dat
     return close(fd) != 0 ? -1 : rc;
 }
 
-/* Stores count objects; returns the seconds taken, or a negative number on error.
- * durable 2: the seconds of tail_one's timed part alone. */
+/* Stores count objects; returns the seconds taken (TAIL: of tail_one's timed part
+ * alone), or a negative number on error. */
 static double run(const char *dir, const char *label, size_t count, const uint8_t *data,
-                  size_t bytes, int durable)
+                  size_t bytes, enum mode mode)
 {
     char spool[4096], store[4096], part[4096], final[4096];
     snprintf(spool, sizeof(spool), "%s/%s-spool", dir, label);
@@ -130,15 +137,15 @@ static double run(const char *dir, const char *label, size_t count, const uint8_
         snprintf(part, sizeof(part), "%s/%zu.part", spool, i);
         snprintf(final, sizeof(final), "%s/%zu.dcm", store, i);
         double tail_s = 0.0;
-        if (durable == 2 ? tail_one(final, store, data, bytes, &tail_s) != 0
-                         : store_one(part, final, store, data, bytes, durable) != 0) {
+        if (mode == TAIL ? tail_one(final, store, data, bytes, &tail_s) != 0
+                         : store_one(part, final, store, data, bytes, mode == DURABLE) != 0) {
             fprintf(stderr, "durability_floor: could not store \"%s\": %s\n", final,
                     strerror(errno));
             return -1.0;
         }
         tail_total += tail_s;
     }
-    double seconds = durable == 2 ? tail_total : now_s() - start;
+    double seconds = mode == TAIL ? tail_total : now_s() - start;
     for (size_t i = 0; i < count; i++) {
         snprintf(final, sizeof(final), "%s/%zu.dcm", store, i);
         unlink(final);
@@ -172,9 +179,9 @@ int main(int argc, char **argv)
         x ^= x << 13, x ^= x >> 17, x ^= x << 5;
         data[i] = (uint8_t)x;
     }
-    double plain = run(dir, "plain", count, data, bytes, 0);
-    double durable = plain < 0.0 ? -1.0 : run(dir, "durable", count, data, bytes, 1);
-    double tail = durable < 0.0 ? -1.0 : run(dir, "tail", count, data, bytes, 2);
+    double plain = run(dir, "plain", count, data, bytes, PAGE_CACHE);
+    double durable = plain < 0.0 ? -1.0 : run(dir, "durable", count, data, bytes, DURABLE);
+    double tail = durable < 0.0 ? -1.0 : run(dir, "tail", count, data, bytes, TAIL);
     free(data);
     if (plain < 0.0 || durable < 0.0 || tail < 0.0)
         return 1;
