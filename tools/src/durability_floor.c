@@ -29,6 +29,10 @@
 
 #define MAX_COUNT 100000
 #define MAX_BYTES (256u * 1024u * 1024u)
+/* Longest DIR; the formats' precisions below bound every path built from it, so that
+ * PATH_LEN holds them all. */
+#define MAX_DIR_LEN 1024
+#define PATH_LEN 1100
 
 static double now_s(void)
 {
@@ -127,15 +131,15 @@ static int tail_one(const char *final, const char *final_dir, const uint8_t *dat
 static double run(const char *dir, const char *label, size_t count, const uint8_t *data,
                   size_t bytes, enum mode mode)
 {
-    char spool[4096], store[4096], part[4096], final[4096];
-    snprintf(spool, sizeof(spool), "%s/%s-spool", dir, label);
-    snprintf(store, sizeof(store), "%s/%s-store", dir, label);
+    char spool[PATH_LEN], store[PATH_LEN], part[PATH_LEN], final[PATH_LEN];
+    snprintf(spool, sizeof(spool), "%.1024s/%.16s-spool", dir, label);
+    snprintf(store, sizeof(store), "%.1024s/%.16s-store", dir, label);
     if (mkdir(spool, 0755) != 0 || mkdir(store, 0755) != 0)
         return -1.0;
     double start = now_s(), tail_total = 0.0;
     for (size_t i = 0; i < count; i++) {
-        snprintf(part, sizeof(part), "%s/%zu.part", spool, i);
-        snprintf(final, sizeof(final), "%s/%zu.dcm", store, i);
+        snprintf(part, sizeof(part), "%.1060s/%zu.part", spool, i);
+        snprintf(final, sizeof(final), "%.1060s/%zu.dcm", store, i);
         double tail_s = 0.0;
         if (mode == TAIL ? tail_one(final, store, data, bytes, &tail_s) != 0
                          : store_one(part, final, store, data, bytes, mode == DURABLE) != 0) {
@@ -147,7 +151,7 @@ static double run(const char *dir, const char *label, size_t count, const uint8_
     }
     double seconds = mode == TAIL ? tail_total : now_s() - start;
     for (size_t i = 0; i < count; i++) {
-        snprintf(final, sizeof(final), "%s/%zu.dcm", store, i);
+        snprintf(final, sizeof(final), "%.1060s/%zu.dcm", store, i);
         unlink(final);
     }
     rmdir(spool);
@@ -164,6 +168,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[1];
+    if (strlen(dir) > MAX_DIR_LEN) {
+        fprintf(stderr, "durability_floor: DIR longer than %d characters\n", MAX_DIR_LEN);
+        return 2;
+    }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "durability_floor: could not create \"%s\": %s\n", dir, strerror(errno));
         return 1;
