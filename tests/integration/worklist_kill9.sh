@@ -16,7 +16,7 @@ need_tool curl
 [ -x "$(dirname "$CALCNODE_BIN")/phantom" ] || skip "phantom tool not built"
 
 NODE_PORT=$(free_port)
-start_pacs
+start_orthanc
 node_options=(--peer "ORTHANC=127.0.0.1:$ORTHANC_DICOM_PORT" --workers 1 --quiet-period 20)
 start_node "${node_options[@]}"
 

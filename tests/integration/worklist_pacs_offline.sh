@@ -12,7 +12,7 @@ need_tool curl
 [ -x "$(dirname "$CALCNODE_BIN")/phantom" ] || skip "phantom tool not built"
 
 NODE_PORT=$(free_port)
-pacs_port=$(free_port) # nothing listens here until start_pacs below
+pacs_port=$(free_port) # nothing listens here until start_orthanc below
 start_node --peer "ORTHANC=127.0.0.1:$pacs_port" --workers 1 --quiet-period 30
 
 study_uid=1.2.826.0.1.3680043.10.1497.9.7101
@@ -36,7 +36,7 @@ total=$(node_sql "SELECT count(*) FROM outbound")
 echo "$total result transfers failed while the PACS was down, for example:"
 node_sql "SELECT attempts, next_attempt_at - updated_at, last_error FROM outbound LIMIT 1"
 
-start_pacs "$pacs_port"
+start_orthanc "$pacs_port"
 # the first retry is due about 5 s after the failure, the second about 10 s later
 wait_for 120 "every result transfer sent once the PACS is up" outbound_settled
 retried=$(node_sql "SELECT count(*) FROM outbound WHERE attempts >= 2")

@@ -15,7 +15,7 @@ need_tool curl
 [ -x "$(dirname "$CALCNODE_BIN")/phantom" ] || skip "phantom tool not built"
 
 NODE_PORT=$(free_port)
-start_pacs
+start_orthanc
 start_node --peer "ORTHANC=127.0.0.1:$ORTHANC_DICOM_PORT" --workers 1 --quiet-period 30
 
 worker_pids=()

@@ -102,15 +102,30 @@ calcnode_status() {
   "$CALCNODE_BIN" status --state-dir "$NODE_STATE" --json
 }
 
-# start_orthanc: a private Orthanc (Debian package) with its DICOM and HTTP ports on free
-# ports, knowing calcnode as modality "calcnode". Sets ORTHANC_DICOM_PORT, ORTHANC_URL.
+# start_orthanc [DICOM_PORT]: Orthanc as AE ORTHANC on DICOM_PORT (default: a free port) and
+# a free HTTP port, knowing calcnode as modality "calcnode". A Lua ReceivedInstanceFilter
+# appends the SOP Instance UID of every object received over C-STORE to
+# $PACS_RECEIVED, before Orthanc's own deduplication: a second delivery of the same
+# object shows as a second line, although Orthanc keeps one copy. The storage survives
+# stop_orthanc and a later start_orthanc with the same port. Sets ORTHANC_DICOM_PORT,
+# ORTHANC_URL, ORTHANC_PID, PACS_RECEIVED.
 start_orthanc() {
   command -v Orthanc >/dev/null 2>&1 || skip "Orthanc is not installed"
-  ORTHANC_DICOM_PORT=$(free_port)
+  ORTHANC_DICOM_PORT=${1:-$(free_port)}
   local http_port
   http_port=$(free_port)
   ORTHANC_URL="http://127.0.0.1:$http_port"
+  PACS_RECEIVED="$TEST_TMP/orthanc/received.txt"
   mkdir -p "$TEST_TMP/orthanc/db"
+  touch "$PACS_RECEIVED"
+  cat >"$TEST_TMP/orthanc/received.lua" <<LUA
+function ReceivedInstanceFilter(dicom, origin, info)
+  local f = assert(io.open('$PACS_RECEIVED', 'a'))
+  f:write(dicom.SOPInstanceUID .. '\n')
+  f:close()
+  return true
+end
+LUA
   cat >"$TEST_TMP/orthanc/orthanc.json" <<JSON
 {
   "Name": "calcnode-test-pacs",
@@ -123,16 +138,25 @@ start_orthanc() {
   "AuthenticationEnabled": false,
   "DicomCheckCalledAet": false,
   "Plugins": [],
+  "LuaScripts": [ "$TEST_TMP/orthanc/received.lua" ],
   "DicomModalities": { "calcnode": [ "CALCNODE", "127.0.0.1", ${NODE_PORT:-11112} ] }
 }
 JSON
-  Orthanc "$TEST_TMP/orthanc/orthanc.json" >"$TEST_TMP/orthanc/orthanc.log" 2>&1 &
-  CLEANUP_PIDS+=($!)
+  Orthanc "$TEST_TMP/orthanc/orthanc.json" >>"$TEST_TMP/orthanc/orthanc.log" 2>&1 &
+  ORTHANC_PID=$!
+  CLEANUP_PIDS+=("$ORTHANC_PID")
   local deadline=$((SECONDS + 60))
   until curl -sf "$ORTHANC_URL/system" >/dev/null 2>&1; do
+    kill -0 "$ORTHANC_PID" 2>/dev/null || { tail -20 "$TEST_TMP/orthanc/orthanc.log"; fail "Orthanc exited during start-up"; }
     [ $SECONDS -lt $deadline ] || { tail -20 "$TEST_TMP/orthanc/orthanc.log"; fail "Orthanc did not start"; }
     sleep 0.2
   done
+}
+
+# stop_orthanc: SIGTERM to the Orthanc of start_orthanc, and wait for it.
+stop_orthanc() {
+  kill -TERM "$ORTHANC_PID" 2>/dev/null || true
+  wait "$ORTHANC_PID" 2>/dev/null || true
 }
 
 # The storescu option that proposes transfer syntax $1 first (calcnode accepts the

@@ -1,64 +1,7 @@
 # Helpers of the worklist tests (tests/integration/worklist_*.sh), sourced after
-# common.bash: a PACS (Orthanc) that records every object it receives, duplicates
-# included, SQL on the running node's embedded database, 4-view phantom studies, and the
-# check that every result object reached the PACS exactly once.
-
-# start_pacs [DICOM_PORT]: Orthanc as AE ORTHANC on DICOM_PORT (default: a free port) and
-# a free HTTP port, knowing calcnode as modality "calcnode". A Lua ReceivedInstanceFilter
-# appends the SOP Instance UID of every object received over C-STORE to
-# $PACS_RECEIVED, before Orthanc's own deduplication: a second delivery of the same
-# object shows as a second line, although Orthanc keeps one copy. The storage survives
-# stop_pacs and a later start_pacs with the same port. Sets ORTHANC_DICOM_PORT,
-# ORTHANC_URL, ORTHANC_PID, PACS_RECEIVED.
-start_pacs() {
-  command -v Orthanc >/dev/null 2>&1 || skip "Orthanc is not installed"
-  ORTHANC_DICOM_PORT=${1:-$(free_port)}
-  local http_port
-  http_port=$(free_port)
-  ORTHANC_URL="http://127.0.0.1:$http_port"
-  PACS_RECEIVED="$TEST_TMP/orthanc/received.txt"
-  mkdir -p "$TEST_TMP/orthanc/db"
-  touch "$PACS_RECEIVED"
-  cat >"$TEST_TMP/orthanc/received.lua" <<LUA
-function ReceivedInstanceFilter(dicom, origin, info)
-  local f = assert(io.open('$PACS_RECEIVED', 'a'))
-  f:write(dicom.SOPInstanceUID .. '\n')
-  f:close()
-  return true
-end
-LUA
-  cat >"$TEST_TMP/orthanc/orthanc.json" <<JSON
-{
-  "Name": "calcnode-test-pacs",
-  "StorageDirectory": "$TEST_TMP/orthanc/db",
-  "IndexDirectory": "$TEST_TMP/orthanc/db",
-  "DicomAet": "ORTHANC",
-  "DicomPort": $ORTHANC_DICOM_PORT,
-  "HttpPort": $http_port,
-  "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": false,
-  "DicomCheckCalledAet": false,
-  "Plugins": [],
-  "LuaScripts": [ "$TEST_TMP/orthanc/received.lua" ],
-  "DicomModalities": { "calcnode": [ "CALCNODE", "127.0.0.1", ${NODE_PORT:-11112} ] }
-}
-JSON
-  Orthanc "$TEST_TMP/orthanc/orthanc.json" >>"$TEST_TMP/orthanc/orthanc.log" 2>&1 &
-  ORTHANC_PID=$!
-  CLEANUP_PIDS+=("$ORTHANC_PID")
-  local deadline=$((SECONDS + 60))
-  until curl -sf "$ORTHANC_URL/system" >/dev/null 2>&1; do
-    kill -0 "$ORTHANC_PID" 2>/dev/null || { tail -20 "$TEST_TMP/orthanc/orthanc.log"; fail "Orthanc exited during start-up"; }
-    [ $SECONDS -lt $deadline ] || { tail -20 "$TEST_TMP/orthanc/orthanc.log"; fail "Orthanc did not start"; }
-    sleep 0.2
-  done
-}
-
-# stop_pacs: SIGTERM to the Orthanc of start_pacs, and wait for it.
-stop_pacs() {
-  kill -TERM "$ORTHANC_PID" 2>/dev/null || true
-  wait "$ORTHANC_PID" 2>/dev/null || true
-}
+# common.bash (whose start_orthanc is the PACS that records every object it receives,
+# duplicates included): SQL on the running node's embedded database, 4-view phantom
+# studies, and the check that every result object reached the PACS exactly once.
 
 # node_sql SQL: runs SQL on the database of the calcnode serving $NODE_STATE (its unix
 # socket in STATE/run, as the role that owns the embedded cluster); prints the rows
