@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,17 +18,20 @@
 #define SIDE 100
 
 /* Truth "img": 100 x 100 px of 0.1 mm, 5 cm2 of breast.
- *   1 malignant, mask x 19..21 y 19..21 (centroid 20, 20), cluster 1
- *   2 malignant, mask x 29..31 y 19..21 (centroid 30, 20), cluster 1
- *   3 benign,    mask x 68..72 y 68..72 (centroid 70, 70), cluster 2
- *   4 benign,    mask x 80     y 80     (centroid 80, 80), cluster 2 */
+ *   1 malignant amorphous,  mask x 19..21 y 19..21 (centroid 20, 20), cluster 1
+ *   2 malignant fine linear, mask x 29..31 y 19..21 (centroid 30, 20), cluster 1
+ *   3 benign round,          mask x 68..72 y 68..72 (centroid 70, 70), cluster 2
+ *   4 benign, no morphology, mask x 80     y 80     (centroid 80, 80), cluster 2 */
 static const char truth_json[] =
     "{\"sop_instance_uid\": \"1.2.3.4\", \"image\": {\"rows\": 100, \"columns\": 100,"
     " \"pixel_spacing_mm\": [0.1, 0.1], \"breast_area_mm2\": 500.0},"
     " \"calcifications\": ["
-    "  {\"id\": 1, \"x\": 20, \"y\": 20, \"kind\": \"malignant\", \"cluster\": 1},"
-    "  {\"id\": 2, \"x\": 30, \"y\": 20, \"kind\": \"malignant\", \"cluster\": 1},"
-    "  {\"id\": 3, \"x\": 70, \"y\": 70, \"kind\": \"benign\", \"cluster\": 2},"
+    "  {\"id\": 1, \"x\": 20, \"y\": 20, \"kind\": \"malignant\","
+    "   \"morphology\": \"amorphous\", \"cluster\": 1},"
+    "  {\"id\": 2, \"x\": 30, \"y\": 20, \"kind\": \"malignant\","
+    "   \"morphology\": \"fine-linear-branching\", \"cluster\": 1},"
+    "  {\"id\": 3, \"x\": 70, \"y\": 70, \"kind\": \"benign\", \"morphology\": \"round\","
+    "   \"cluster\": 2},"
     "  {\"id\": 4, \"x\": 80, \"y\": 80, \"kind\": \"benign\", \"cluster\": 2}],"
     " \"clusters\": ["
     "  {\"id\": 1, \"x\": 25, \"y\": 20, \"bbox\": [19, 19, 31, 21], \"label\": \"malignant\"},"
@@ -163,19 +167,67 @@ static void test_shifted_detections_match_within_the_dilated_mask_only(void **st
     cn_eval_result_free(&res);
 }
 
+/* Detections on calcifications 1 (malignant amorphous) and 3 (benign round) only. */
+static const char half_found_findings[] =
+    "{\"images\": [{\"source\": \"img.dcm\", \"calcifications\": ["
+    " {\"x\": 20, \"y\": 20}, {\"x\": 70, \"y\": 70}], \"clusters\": []}]}";
+
 static void test_missing_detections_lower_sensitivity_by_class(void **state)
 {
     struct fixture *f = *state;
     struct cn_eval_result res;
-    run(f,
-        "{\"images\": [{\"source\": \"img.dcm\", \"calcifications\": ["
-        " {\"x\": 20, \"y\": 20}, {\"x\": 70, \"y\": 70}], \"clusters\": []}]}",
-        &res);
+    run(f, half_found_findings, &res);
     const struct cn_eval_counts *c = &res.total;
     assert_true(cn_eval_sensitivity(c->found_calcs, c->truth_calcs) == 0.5);
     assert_true(cn_eval_sensitivity(c->found_malignant, c->truth_malignant) == 0.5);
     assert_true(cn_eval_sensitivity(c->found_benign, c->truth_benign) == 0.5);
     assert_int_equal(c->false_positives, 0);
+    cn_eval_result_free(&res);
+}
+
+static size_t morphology_count(const size_t *by_morphology, const char *name)
+{
+    for (int m = 0; m < CN_EVAL_MORPHOLOGIES; m++)
+        if (strcmp(cn_eval_morphology_names[m], name) == 0)
+            return by_morphology[m];
+    fail_msg("no morphology \"%s\"", name);
+    return 0;
+}
+
+static void test_sensitivity_is_counted_per_morphology_and_reported_in_json(void **state)
+{
+    struct fixture *f = *state;
+    struct cn_eval_result res;
+    run(f, half_found_findings, &res);
+    const struct cn_eval_counts *c = &res.total;
+    const char *names[] = {"amorphous", "fine-linear-branching", "round", "other", "vascular"};
+    const size_t truth[] = {1, 1, 1, 1, 0}, found[] = {1, 0, 1, 0, 0};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(morphology_count(c->truth_by_morphology, names[i]), truth[i]);
+        assert_int_equal(morphology_count(c->found_by_morphology, names[i]), found[i]);
+    }
+
+    struct cn_eval_options opts;
+    cn_eval_options_default(&opts);
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *out = open_memstream(&text, &text_len);
+    assert_non_null(out);
+    assert_int_equal(cn_eval_print_json(&res, &opts, out), 0);
+    assert_int_equal(fclose(out), 0);
+    json_error_t error;
+    json_t *root = json_loads(text, 0, &error);
+    free(text);
+    assert_non_null(root);
+    const json_t *by = json_object_get(json_object_get(root, "total"), "by_morphology");
+    assert_int_equal(json_object_size(by), 4); /* only morphologies present in the truth */
+    const json_t *linear = json_object_get(by, "fine-linear-branching");
+    assert_int_equal(json_integer_value(json_object_get(linear, "truth")), 1);
+    assert_int_equal(json_integer_value(json_object_get(linear, "found")), 0);
+    assert_true(json_real_value(json_object_get(json_object_get(by, "amorphous"),
+                                                "sensitivity")) == 1.0);
+    assert_null(json_object_get(by, "vascular"));
+    json_decref(root);
     cn_eval_result_free(&res);
 }
 
@@ -271,6 +323,8 @@ int main(void)
             test_shifted_detections_match_within_the_dilated_mask_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_detections_lower_sensitivity_by_class,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_sensitivity_is_counted_per_morphology_and_reported_in_json, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_froc_sweeps_scores_and_reads_sensitivity_at_fixed_rates, setup, teardown),
         cmocka_unit_test_setup_teardown(

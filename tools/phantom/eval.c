@@ -14,10 +14,25 @@
 #define PATH_SIZE 4096
 
 const double cn_eval_froc_rates[CN_EVAL_FROC_RATES] = {0.1, 0.2, 0.4, 1.0};
+const char *const cn_eval_morphology_names[CN_EVAL_MORPHOLOGIES] = {
+    "amorphous", "fine-linear-branching", "pleomorphic", "punctate",
+    "round",     "rim",                   "vascular",    "other"};
+
+/* The index of a truth calcification's "morphology" string; "other" when it is missing
+ * or not one of the names above. */
+static int morphology_index(const json_t *morphology)
+{
+    const char *name = json_string_value(morphology);
+    for (int m = 0; name != NULL && m < CN_EVAL_MORPHOLOGIES - 1; m++)
+        if (strcmp(name, cn_eval_morphology_names[m]) == 0)
+            return m;
+    return CN_EVAL_MORPHOLOGIES - 1;
+}
 
 struct truth_calc {
     double x, y;
     int malignant;
+    int morphology; /* index into cn_eval_morphology_names */
     int found;
 };
 
@@ -174,8 +189,10 @@ static int load_truth(const char *dir, const char *file, struct truth *t, char *
             get_number(c, "x", &t->calcs[i].x) != 0 || get_number(c, "y", &t->calcs[i].y) != 0 ||
             !json_is_string(kind))
             rc = -1;
-        else
+        else {
             t->calcs[i].malignant = strcmp(json_string_value(kind), "malignant") == 0;
+            t->calcs[i].morphology = morphology_index(json_object_get(c, "morphology"));
+        }
     }
     for (size_t i = 0; rc == 0 && i < t->cluster_count; i++) {
         const json_t *c = json_array_get(clusters, i);
@@ -316,6 +333,10 @@ static void add_counts(struct cn_eval_counts *sum, const struct cn_eval_counts *
     sum->found_malignant += c->found_malignant;
     sum->truth_benign += c->truth_benign;
     sum->found_benign += c->found_benign;
+    for (int m = 0; m < CN_EVAL_MORPHOLOGIES; m++) {
+        sum->truth_by_morphology[m] += c->truth_by_morphology[m];
+        sum->found_by_morphology[m] += c->found_by_morphology[m];
+    }
     sum->detections += c->detections;
     sum->false_positives += c->false_positives;
     sum->breast_area_cm2 += c->breast_area_cm2;
@@ -487,6 +508,8 @@ static void truth_totals(const struct truth *t, struct cn_eval_counts *c)
         const struct truth_calc *tc = &t->calcs[i];
         c->truth_calcs++;
         c->found_calcs += (size_t)tc->found;
+        c->truth_by_morphology[tc->morphology]++;
+        c->found_by_morphology[tc->morphology] += (size_t)tc->found;
         if (tc->malignant) {
             c->truth_malignant++;
             c->found_malignant += (size_t)tc->found;

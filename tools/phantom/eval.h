@@ -34,6 +34,13 @@
 
 extern const double cn_eval_froc_rates[CN_EVAL_FROC_RATES];
 
+/* The calcification morphologies of the phantom (phantom.h, BI-RADS 5th ed. names), in
+ * report order, suspicious ones first; a truth calcification whose "morphology" is
+ * missing or unknown counts under the last, "other". Sensitivity per morphology shows
+ * where the misses are (faint amorphous ones are not lost the way fine linear ones are). */
+#define CN_EVAL_MORPHOLOGIES 8
+extern const char *const cn_eval_morphology_names[CN_EVAL_MORPHOLOGIES];
+
 struct cn_eval_options {
     double match_mm;         /* > 0 */
     double cluster_match_mm; /* > 0 */
@@ -45,6 +52,7 @@ struct cn_eval_counts {
     size_t truth_calcs, found_calcs;
     size_t truth_malignant, found_malignant;
     size_t truth_benign, found_benign;
+    size_t truth_by_morphology[CN_EVAL_MORPHOLOGIES], found_by_morphology[CN_EVAL_MORPHOLOGIES];
     size_t detections, false_positives;
     double breast_area_cm2;
     size_t truth_malignant_clusters, found_malignant_clusters;

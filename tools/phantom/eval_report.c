@@ -35,6 +35,14 @@ void cn_eval_print_table(const struct cn_eval_result *res, const struct cn_eval_
             res->total.breast_area_cm2, res->total.detections, res->total.detected_clusters,
             res->image_count ? (double)res->total.false_positive_clusters / res->image_count
                              : 0.0);
+    fprintf(f, "sensitivity by morphology:");
+    for (int m = 0; m < CN_EVAL_MORPHOLOGIES; m++)
+        if (res->total.truth_by_morphology[m] > 0)
+            fprintf(f, " %s %zu/%zu %.3f", cn_eval_morphology_names[m],
+                    res->total.found_by_morphology[m], res->total.truth_by_morphology[m],
+                    cn_eval_sensitivity(res->total.found_by_morphology[m],
+                                        res->total.truth_by_morphology[m]));
+    fputc('\n', f);
     if (res->unmatched_findings)
         fprintf(f, "%zu findings images matched no truth image\n", res->unmatched_findings);
     if (res->has_froc) {
@@ -76,6 +84,20 @@ static json_t *counts_json(const struct cn_eval_counts *c, size_t image_count)
                                                     (double)image_count
                                               : 0.0));
     json_object_set_new(o, "dice", c->has_dice ? json_real(cn_eval_dice(c)) : json_null());
+    /* only the morphologies present in the truth */
+    json_t *by_morphology = json_object();
+    for (int m = 0; by_morphology && m < CN_EVAL_MORPHOLOGIES; m++)
+        if (c->truth_by_morphology[m] > 0)
+            json_object_set_new(by_morphology, cn_eval_morphology_names[m],
+                                json_pack("{s:I, s:I, s:f}", "truth",
+                                          (json_int_t)c->truth_by_morphology[m], "found",
+                                          (json_int_t)c->found_by_morphology[m], "sensitivity",
+                                          cn_eval_sensitivity(c->found_by_morphology[m],
+                                                              c->truth_by_morphology[m])));
+    if (!by_morphology || json_object_set_new(o, "by_morphology", by_morphology) != 0) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
