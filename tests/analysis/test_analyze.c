@@ -398,13 +398,21 @@ static void test_analyze_second_stage_keeps_a_faint_blob_beside_a_cluster_not_al
     free(v);
 }
 
+/* The group of six blobs with its last two faint, as pixels (the caller frees them). */
+static uint16_t *group_of_four_strong_two_faint(void)
+{
+    double *v = breast_canvas();
+    for (size_t b = 0; b < 6; b++)
+        add_blob(v, blobs[b], b < 4 ? BLOB_AMPLITUDE : FAINT_AMPLITUDE);
+    uint16_t *px = to_pixels(v);
+    free(v);
+    return px;
+}
+
 static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void **state)
 {
     (void)state;
-    double *v = breast_canvas();
-    for (size_t b = 0; b < 6; b++) /* the group of six, its last two faint */
-        add_blob(v, blobs[b], b < 4 ? BLOB_AMPLITUDE : FAINT_AMPLITUDE);
-    uint16_t *px = to_pixels(v);
+    uint16_t *px = group_of_four_strong_two_faint();
     struct ca_image im = image_of(px);
     struct ca_params p;
     ca_params_default(&p);
@@ -425,16 +433,13 @@ static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void 
     assert_true(r.clusters[0].suspicious);
     ca_result_free(&r);
     free(px);
-    free(v);
+
 }
 
 static void test_analyze_faint_members_below_cluster_score_min_stay_single(void **state)
 {
     (void)state;
-    double *v = breast_canvas();
-    for (size_t b = 0; b < 6; b++) /* the group of six, its last two faint */
-        add_blob(v, blobs[b], b < 4 ? BLOB_AMPLITUDE : FAINT_AMPLITUDE);
-    uint16_t *px = to_pixels(v);
+    uint16_t *px = group_of_four_strong_two_faint();
     struct ca_image im = image_of(px);
     struct ca_params p;
     ca_params_default(&p);
@@ -452,7 +457,7 @@ static void test_analyze_faint_members_below_cluster_score_min_stay_single(void 
     }
     ca_result_free(&r);
     free(px);
-    free(v);
+
 }
 
 static void test_analyze_reports_bad_input_with_error_codes(void **state)
