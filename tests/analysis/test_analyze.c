@@ -433,7 +433,6 @@ static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void 
     assert_true(r.clusters[0].suspicious);
     ca_result_free(&r);
     free(px);
-
 }
 
 static void test_analyze_faint_members_below_cluster_score_min_stay_single(void **state)
@@ -457,7 +456,6 @@ static void test_analyze_faint_members_below_cluster_score_min_stay_single(void 
     }
     ca_result_free(&r);
     free(px);
-
 }
 
 static void test_analyze_reports_bad_input_with_error_codes(void **state)
