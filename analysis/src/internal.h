@@ -117,8 +117,9 @@ struct ca_second_stage_features {
                                              times the disc's area */
 };
 
-/* Log odds that the region is a calcification: a logistic model fitted by
- * tools/fit-second-stage on the tuning phantoms (seeds 1-60). Pure; any thread. */
+/* Log odds that the region is a calcification: a logistic model on the features and
+ * their pairwise products, fitted by tools/fit-second-stage on the tuning phantoms
+ * (seeds 1-200). Pure; any thread. */
 double ca_second_stage_score(const struct ca_second_stage_features *f);
 
 /* Selection of the k-th smallest of v[0..n-1] (reorders v); n > 0, k < n. */

@@ -45,12 +45,12 @@ void ca_params_default(struct ca_params *p)
     p->suspicious_min_count = 6;
     p->suspicious_linear_fraction_max = 0.75;
     p->suspicious_strong_min = 5;
-    p->second_stage_contrast_min = 2.5;
-    p->second_stage_threshold = -3.5;
+    p->second_stage_contrast_min = 2.0;
+    p->second_stage_threshold = -2.3;
     p->second_stage_radius_mm = 5.0;
     p->second_stage_grow_snr_min = 40.0;
     p->second_stage_candidate_radius_mm = 2.5;
-    p->cluster_score_min = -1.0;
+    p->cluster_score_min = 0.0;
 }
 
 static int positive(double v)

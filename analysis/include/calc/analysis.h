@@ -136,10 +136,10 @@ struct ca_params {
        second_stage_contrast_min (scaled per scale like contrast_min) is grown and kept
        when the logistic score of its region's features (analysis/src/second_stage.c) is
        at least second_stage_threshold */
-    double second_stage_contrast_min;  /* 2.5; equal to contrast_min: no second stage */
-    double second_stage_threshold;     /* -3.5: logistic score (log odds) to keep; about
+    double second_stage_contrast_min;  /* 2.0; equal to contrast_min: no second stage */
+    double second_stage_threshold;     /* -2.3: logistic score (log odds) to keep; about
                                           0.3 false positives per cm2 on the tuning
-                                          phantoms (seeds 1-60) */
+                                          phantoms (seeds 1-200) */
     double second_stage_radius_mm;     /* 5.0: radius within which the calcifications at
                                           or above contrast_min count as neighbours */
     double second_stage_grow_snr_min;  /* 40: grow_snr_min of a candidate below
@@ -150,7 +150,7 @@ struct ca_params {
                                                 against its expected value (noise peaks
                                                 are spread evenly, a cluster's faint
                                                 members are not) */
-    double cluster_score_min;          /* -1.0: second-stage score a calcification needs
+    double cluster_score_min;          /* 0.0: second-stage score a calcification needs
                                           to take part in clusters (those at or above
                                           contrast_min always do); the fainter ones kept
                                           for the calcification figures stay single */
