@@ -55,7 +55,7 @@ struct analyze_options {
     int write_gsps;
     const char *features_csv_path;
     FILE *features_csv;
-    const struct cn_risk_model *model;
+    struct cn_pipeline_scoring scoring;
 };
 
 static int on_analyze_option(int code, const char *arg, void *user)
@@ -124,7 +124,7 @@ static int analyze_one(const struct analyze_options *o, const char *path, int in
         fprintf(stderr, "calcnode analyze: %s: out of memory\n", path);
         return -1;
     }
-    if (cn_pipeline_analyze_image(path, o->pgm_spacing_mm, o->model, record, err,
+    if (cn_pipeline_analyze_image(path, o->pgm_spacing_mm, &o->scoring, record, err,
                                   sizeof err) != 0) {
         fprintf(stderr, "calcnode analyze: %s\n", err);
         free(record);
@@ -230,7 +230,8 @@ int cn_cmd_analyze(int argc, char **argv)
         fprintf(stderr, "calcnode analyze: %s\n", model_err);
         return 1;
     }
-    o.model = model;
+    o.scoring = (struct cn_pipeline_scoring){model, conf.report_probability_min,
+                                             conf.report_needs_rule};
     if (mkdir(o.output_dir, 0755) != 0 && errno != EEXIST) {
         cn_risk_model_free(model);
         fprintf(stderr, "calcnode analyze: could not create directory \"%s\": %s\n",

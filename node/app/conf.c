@@ -19,6 +19,8 @@
 #define DEFAULT_MAX_ASSOCIATIONS 64u
 #define DEFAULT_QUIET_PERIOD_MS 5000u
 #define DEFAULT_WORKER_LEASE_S 120u
+/* the lower bound of BI-RADS 4B (risk/category.h); work/pipeline.c has the figures */
+#define DEFAULT_REPORT_PROBABILITY_MIN 0.10
 #define MAX_QUIET_PERIOD_S 86400u
 #define DEFAULT_MAX_ASSOCIATIONS_PER_AE 16u
 #define DEFAULT_MAX_OBJECT_SIZE_MB 2048u    /* a DBT volume fits; a runaway stream does not */
@@ -39,6 +41,8 @@ void cn_conf_defaults(struct cn_conf *conf)
     conf->max_pdu_length = DEFAULT_MAX_PDU_LENGTH;
     conf->max_associations = DEFAULT_MAX_ASSOCIATIONS;
     conf->quiet_period_ms = DEFAULT_QUIET_PERIOD_MS;
+    conf->report_probability_min = DEFAULT_REPORT_PROBABILITY_MIN;
+    conf->report_needs_rule = 1;
     conf->write_gsps = 1;
     conf->worker_lease_s = DEFAULT_WORKER_LEASE_S;
     conf->log_level = 2;
@@ -122,6 +126,18 @@ static struct cn_peer *peer_slot(struct cn_conf *conf, const char *ae_title)
     memset(peer, 0, sizeof *peer);
     snprintf(peer->ae_title, sizeof peer->ae_title, "%s", ae_title);
     return peer;
+}
+
+/* A number in (0, 1]. */
+static int parse_probability(const char *text, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(v > 0.0) || !(v <= 1.0))
+        return -1;
+    *out = v;
+    return 0;
 }
 
 static int parse_on_off(const char *value, int *out)
@@ -211,6 +227,10 @@ static int set_node_key(struct cn_conf *conf, const char *key, const char *value
         return parse_on_off(value, &conf->write_gsps);
     } else if (strcmp(key, "model") == 0) {
         return copy_value(conf->model_path, sizeof conf->model_path, value);
+    } else if (strcmp(key, "report_probability_min") == 0) {
+        return parse_probability(value, &conf->report_probability_min);
+    } else if (strcmp(key, "report_rule") == 0) {
+        return parse_on_off(value, &conf->report_needs_rule);
     } else if (strcmp(key, "workers") == 0) {
         if (strcmp(value, "none") == 0) {
             conf->workers = -1;

@@ -54,7 +54,10 @@ static int parse_cluster(struct cn_overlay *o, json_t *cluster, json_t *calcs,
         snprintf(err, err_len, "a cluster is not an object");
         return -1;
     }
-    out->suspicious = json_is_true(json_object_get(cluster, "suspicious"));
+    /* "reported" (work/pipeline.h); findings written before it existed have only the
+       analysis rule's "suspicious" */
+    json_t *reported = json_object_get(cluster, "reported");
+    out->reported = json_is_true(reported ? reported : json_object_get(cluster, "suspicious"));
     const char *category = json_string_value(json_object_get(cluster, "category"));
     if (category)
         snprintf(out->category, sizeof out->category, "%s", category);
@@ -184,7 +187,7 @@ struct cn_rgb cn_overlay_colour(const struct cn_overlay_cluster *cluster)
 {
     static const struct cn_rgb red = {230, 40, 40}, orange = {255, 150, 0}, yellow = {240, 230, 40},
                                green = {60, 200, 80}, blue = {70, 140, 255};
-    if (!cluster->suspicious)
+    if (!cluster->reported)
         return blue;
     const char *c = cluster->category;
     if (strcmp(c, "4B") == 0 || strcmp(c, "4C") == 0 || strcmp(c, "5") == 0)

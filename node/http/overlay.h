@@ -20,7 +20,7 @@
 #define CN_OVERLAY_CATEGORY_SIZE 8
 
 struct cn_overlay_cluster {
-    int suspicious;
+    int reported; /* reaches the radiologist's reports */
     char category[CN_OVERLAY_CATEGORY_SIZE];   /* "" when not scored */
     struct cn_point hull[CN_OVERLAY_MAX_HULL]; /* source image pixel coordinates */
     size_t hull_count;
@@ -43,7 +43,7 @@ int cn_overlay_parse(const char *text, size_t len, const char *sop_instance_uid,
 void cn_overlay_free(struct cn_overlay *overlay);
 
 /* The outline colour of a cluster: red for 4B, 4C and 5, orange for 4A, yellow for 3,
- * green for 2 or a suspicious cluster without a category, blue for one not suspicious. */
+ * green for 2 or a reported cluster without a category, blue for one not reported. */
 struct cn_rgb cn_overlay_colour(const struct cn_overlay_cluster *cluster);
 
 /* Draws overlay onto image, a rendering of the analysed image (coordinates scaled by

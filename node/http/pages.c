@@ -72,7 +72,7 @@ static void head(struct cn_buf *out, const char *title)
 static const char TABLE_HEAD[] =
     "<table><tr><th>Patient name</th><th>Patient ID</th><th>Study date</th>"
     "<th>Calling AE</th><th>Instances</th><th>Study</th><th>Analysis</th>"
-    "<th>Most suspicious cluster</th><th>Results sent / pending / dead</th>"
+    "<th>Most suspicious reported cluster</th><th>Results sent / pending / dead</th>"
     "<th>Study Instance UID</th></tr>\n";
 #define TABLE_COLUMNS 10
 
@@ -217,7 +217,7 @@ int cn_pages_study(struct cn_buf *out, const struct cn_status_study *study, unsi
     cn_buf_puts(out, TABLE_HEAD);
     study_row(out, study, 0);
     cn_buf_puts(out, "</table>\n<h2>Images</h2>\n<p>Cluster outlines: red 4B/4C/5, orange "
-                     "4A, yellow 3, green 2, blue not suspicious; calcifications in cyan.</p>"
+                     "4A, yellow 3, green 2, blue not reported; calcifications in cyan.</p>"
                      "\n<div class=\"images\">");
     images(out, study->images, image_rows);
     cn_buf_puts(out, "</div>\n</body></html>\n");

@@ -352,7 +352,7 @@ int cn_job_run(const struct cn_job_context *ctx, const struct cn_job *job)
         }
         study_images[i] = (struct cn_study_image){.path = images[i].path};
         done_count = i + 1;
-        if (cn_pipeline_analyze_image(images[i].path, 0.0, ctx->model, &records[i], err,
+        if (cn_pipeline_analyze_image(images[i].path, 0.0, &ctx->scoring, &records[i], err,
                                       sizeof err) != 0) {
             /* a decoding or analysis failure is a property of the image: reported in the
              * CAD SR as not analysed, not retried */

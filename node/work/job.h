@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-struct cn_risk_model;
+#include "work/pipeline.h"
 
 /* Retry backoff of a failed job: CN_JOB_RETRY_BASE_S * 2^(attempt - 1), at most
  * CN_JOB_RETRY_CAP_S (also applied to the jobs of a worker process that died,
@@ -28,7 +28,7 @@ struct cn_job_context {
     const char *state_dir;
     uint32_t lease_s;
     atomic_int *stopping; /* set when the pool stops: hand the job back */
-    const struct cn_risk_model *model; /* NULL: no scores */
+    struct cn_pipeline_scoring scoring;
     int write_gsps;
 };
 

@@ -21,6 +21,8 @@ struct cn_cluster_assessment {
     double score;
     const char *category; /* static: "2", "3", "4A", "4B", "4C", "5"; NULL without a model */
     struct ca_cluster_description description;
+    int reported; /* the cluster reaches the radiologist's reports (SR, GSPS) and the image's
+                     and study's risk: see cn_pipeline_scoring */
 };
 
 struct cn_pipeline_image {
@@ -32,19 +34,30 @@ struct cn_pipeline_image {
     struct ca_features features;
     struct cn_cluster_assessment *assessments; /* result.cluster_count, owned */
     int has_max_score;
-    double max_score;         /* the image's most suspicious cluster */
+    double max_score;         /* the image's most suspicious reported cluster */
     const char *max_category;
     double decode_ms, analysis_ms, features_ms, scoring_ms;
 };
 
+/* Which clusters are scored and reported. Without a model a cluster is reported when the
+ * analysis rule holds (ca_cluster.suspicious). With one, it also needs a calibrated
+ * probability of malignancy of at least report_probability_min; when report_needs_rule
+ * is 0, the probability alone decides (for a model trained on the site's own images: the
+ * shipped phantom model rates groups of faint real detections 0.25-0.5, README). */
+struct cn_pipeline_scoring {
+    const struct cn_risk_model *model; /* borrowed; NULL: no scores, descriptors only */
+    double report_probability_min;     /* in (0, 1] */
+    int report_needs_rule;
+};
+
 /* Analyses the file at path (DICOM, or binary PGM when it ends in .pgm, which then needs
- * pgm_spacing_mm > 0), and scores each cluster with model (borrowed; NULL: no scores,
- * descriptors only). On success returns 0 and fills *out (release with
- * cn_pipeline_image_free); on failure returns -1 with a one-line message naming the file
- * and the reason in err, and *out holds nothing. */
+ * pgm_spacing_mm > 0), describes each cluster, scores it when scoring->model is set and
+ * marks the reported ones (cn_cluster_assessment.reported). On success returns 0 and
+ * fills *out (release with cn_pipeline_image_free); on failure returns -1 with a one-line
+ * message naming the file and the reason in err, and *out holds nothing. */
 int cn_pipeline_analyze_image(const char *path, double pgm_spacing_mm,
-                              const struct cn_risk_model *model, struct cn_pipeline_image *out,
-                              char *err, size_t err_len);
+                              const struct cn_pipeline_scoring *scoring,
+                              struct cn_pipeline_image *out, char *err, size_t err_len);
 
 /* Frees the image-sized buffers (decoded pixels, labels, normalized image, breast mask)
  * and keeps the findings, features and assessments: what the study reports need, at a

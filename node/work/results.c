@@ -69,6 +69,7 @@ static json_t *assessment_json(json_t *o, const struct cn_cluster_assessment *a)
 {
     json_object_set_new(o, "score", a->has_score ? real4(a->score) : json_null());
     json_object_set_new(o, "category", a->category ? json_string(a->category) : json_null());
+    json_object_set_new(o, "reported", json_boolean(a->reported));
     json_object_set_new(o, "descriptors",
                         json_pack("{sssssb}", "morphology",
                                   ca_morphology_name((int)a->description.morphology),

@@ -101,13 +101,13 @@ static int fill_image(const struct cn_study_image *in, struct cn_report_image *o
     size_t reported = 0;
     for (size_t k = 0; k < cluster_count; k++) {
         const struct ca_cluster *c = &r->clusters[k];
-        /* Only suspicious clusters reach the radiologist's reports (calc/analysis.h: calcified
-         * vessels and scattered benign groups are not): no storm of false alarms. Every
-         * cluster is in findings.json. */
-        if (!c->suspicious)
-            continue;
+        /* Only reported clusters reach the radiologist's reports (work/pipeline.h: probable
+         * enough with a model, calc/analysis.h's rule without one): no storm of false
+         * alarms. Every cluster is in findings.json. */
         const struct cn_cluster_assessment *a =
             in->image->assessments ? &in->image->assessments[k] : NULL;
+        if (!(a ? a->reported : c->suspicious))
+            continue;
         double hull_mm2 = k < f->cluster_count
                               ? f->cluster[k * CA_CLUSTER_FEATURE_COUNT + CA_KF_HULL_AREA_MM2]
                               : 0.0;

@@ -32,7 +32,7 @@ struct cn_worker_pool {
     char *state_dir;
     uint32_t lease_s;
     int count;
-    const struct cn_risk_model *model;
+    struct cn_pipeline_scoring scoring;
     int no_gsps;
     atomic_int stopping;
     int wake_pipe[2]; /* written once at stop; every idle worker polls the read end */
@@ -180,7 +180,7 @@ static void *worker_main(void *arg)
                 .state_dir = pool->state_dir,
                 .lease_s = pool->lease_s,
                 .stopping = &pool->stopping,
-                .model = pool->model,
+                .scoring = pool->scoring,
                 .write_gsps = !pool->no_gsps,
             };
             cn_job_run(&ctx, &job);
@@ -260,7 +260,8 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
     if (pool->count < 1)
         pool->count = 1;
     pool->lease_s = config->lease_s ? config->lease_s : CN_WORKER_DEFAULT_LEASE_S;
-    pool->model = config->model;
+    pool->scoring = (struct cn_pipeline_scoring){config->model, config->report_probability_min,
+                                                 config->report_needs_rule};
     pool->no_gsps = config->no_gsps;
     pool->conninfo = strdup(config->conninfo);
     pool->state_dir = strdup(config->state_dir);

@@ -33,6 +33,8 @@ struct cn_worker_pool_config {
     int count;              /* threads; 0: one per online core */
     uint32_t lease_s;       /* 0: CN_WORKER_DEFAULT_LEASE_S */
     const struct cn_risk_model *model; /* borrowed, shared by the threads; NULL: no scores */
+    double report_probability_min;     /* these two: cn_pipeline_scoring (work/pipeline.h) */
+    int report_needs_rule;
     int no_gsps;                       /* nonzero: no presentation states */
 };
 

@@ -61,6 +61,8 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(conf.max_associations, 64);
     assert_int_equal(conf.log_level, 2);
     assert_int_equal(conf.duplicate_policy, CN_DUPLICATE_KEEP_FIRST);
+    assert_true(conf.report_probability_min == 0.10);
+    assert_int_equal(conf.report_needs_rule, 1);
     assert_int_equal(conf.peer_count, 0);
     assert_null(cn_conf_find_peer(&conf, "CALCNODE"));
 }
@@ -79,6 +81,8 @@ static const char full_file[] = "; every key of [node] and two peers\n"
                                 "max_associations = 12\n"
                                 "log_level = DEBUG\n"
                                 "duplicate_policy = reject\n"
+                                "report_probability_min = 0.5\n"
+                                "report_rule = off\n"
                                 "\n"
                                 "[peer ORTHANC]\n"
                                 "host = pacs.example.org\n"
@@ -102,6 +106,8 @@ static void check_full_file(const struct cn_conf *conf)
     assert_int_equal(conf->max_associations, 12);
     assert_int_equal(conf->log_level, 3);
     assert_int_equal(conf->duplicate_policy, CN_DUPLICATE_REJECT);
+    assert_true(conf->report_probability_min == 0.5);
+    assert_int_equal(conf->report_needs_rule, 0);
     assert_int_equal(conf->peer_count, 2);
     const struct cn_peer *orthanc = cn_conf_find_peer(conf, "ORTHANC");
     assert_non_null(orthanc);
@@ -239,6 +245,14 @@ static void test_other_invalid_values_are_rejected_naming_the_line(void **state)
     assert_rejected_at_line("[node]\nmax_associations = 0\n", 2, "\"max_associations\"");
     assert_rejected_at_line("[node]\nlog_level = verbose\n", 2, "\"log_level\"");
     assert_rejected_at_line("[node]\nduplicate_policy = overwrite\n", 2, "\"duplicate_policy\"");
+    assert_rejected_at_line("[node]\nreport_probability_min = 0\n", 2, "\"report_probability_min\"");
+    assert_rejected_at_line("[node]\nreport_probability_min = 1.01\n", 2,
+                            "\"report_probability_min\"");
+    assert_rejected_at_line("[node]\nreport_probability_min = 0.3x\n", 2,
+                            "\"report_probability_min\"");
+    assert_rejected_at_line("[node]\nreport_probability_min = nan\n", 2,
+                            "\"report_probability_min\"");
+    assert_rejected_at_line("[node]\nreport_rule = maybe\n", 2, "\"report_rule\"");
 }
 
 static void test_unknown_keys_and_sections_are_rejected_naming_the_line(void **state)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,7 +151,8 @@ static const char FINDINGS[] =
     "   {\"id\": 3, \"x\": 30, \"y\": 50, \"bbox\": [30, 50, 30, 50], \"cluster\": 0},"
     "   {\"id\": 4, \"x\": 500, \"y\": 50, \"bbox\": [500, 50, 501, 51], \"cluster\": 0}],"
     "  \"clusters\": [{\"id\": 0, \"bbox\": [20, 29, 41, 51], \"members\": [1, 2, 3, 4, 99],"
-    "                 \"suspicious\": true, \"category\": \"4B\", \"score\": 0.8}]}]}";
+    "                 \"suspicious\": false, \"reported\": true, \"category\": \"4B\","
+    "                 \"score\": 0.8}]}]}";
 
 static void test_overlay_reads_one_image_and_drops_what_is_outside(void **state)
 {
@@ -162,7 +164,7 @@ static void test_overlay_reads_one_image_and_drops_what_is_outside(void **state)
     assert_int_equal(o.columns, 80);
     assert_int_equal(o.calcification_count, 3); /* x = 500 is outside the image */
     assert_int_equal(o.cluster_count, 1);
-    assert_true(o.clusters[0].suspicious);
+    assert_true(o.clusters[0].reported);
     assert_string_equal(o.clusters[0].category, "4B");
     /* hull of the 3 valid members' boxes: inside [20, 42] x [29, 51] */
     assert_true(o.clusters[0].hull_count >= 3);
@@ -190,10 +192,39 @@ static void test_overlay_reads_one_image_and_drops_what_is_outside(void **state)
     assert_int_equal(cn_overlay_parse(bad_size, strlen(bad_size), "1", &o, err, sizeof err), -1);
 }
 
+/* "reported" decides the colour; findings without it fall back to "suspicious". */
+static void test_overlay_colours_by_reported_then_suspicious(void **state)
+{
+    (void)state;
+    static const char *const clusters[] = {
+        "\"suspicious\": true, \"reported\": false", /* the model's probability was too low */
+        "\"suspicious\": true",                      /* findings before "reported" */
+        "\"suspicious\": false",
+    };
+    static const int expect_reported[] = {0, 1, 0};
+    for (size_t i = 0; i < 3; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"images\": [{\"sop_instance_uid\": \"9\", \"rows\": 10, \"columns\": 10,"
+                 " \"calcifications\": [], \"clusters\": [{\"members\": [], %s,"
+                 " \"category\": \"5\"}]}]}",
+                 clusters[i]);
+        struct cn_overlay o;
+        char err[256];
+        assert_int_equal(cn_overlay_parse(text, strlen(text), "9", &o, err, sizeof err), 1);
+        assert_int_equal(o.cluster_count, 1);
+        assert_int_equal(o.clusters[0].reported, expect_reported[i]);
+        struct cn_rgb c = cn_overlay_colour(&o.clusters[0]);
+        assert_int_equal(c.r, expect_reported[i] ? 230 : 70); /* red for "5", else blue */
+        cn_overlay_free(&o);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_gray_averages_blocks_like_a_naive_reference),
+        cmocka_unit_test(test_overlay_colours_by_reported_then_suspicious),
         cmocka_unit_test(test_render_gray_rejects_bad_sizes),
         cmocka_unit_test(test_render_line_draws_and_clips),
         cmocka_unit_test(test_render_hull_keeps_only_the_outer_points),

@@ -58,8 +58,12 @@ for key in ("sop_instance_uid", "pixel_spacing_mm", "calcifications", "clusters"
 for c in im["clusters"]:
     assert 0.0 <= c["score"] <= 1.0 and c["category"] in ("2", "3", "4A", "4B", "4C", "5"), c
     assert len(c["bbox"]) == 4 and "morphology" in c["descriptors"] and "features" in c, c
-suspicious = [c["score"] for c in im["clusters"] if c["suspicious"]]
-assert im["max_score"] == (max(suspicious) if suspicious else None), im["max_score"]
+# with a model and the defaults, a cluster is reported when the analysis rule calls it
+# suspicious and its probability is at least 0.10; the image's risk is the reported maximum
+for c in im["clusters"]:
+    assert c["reported"] == (c["suspicious"] and c["score"] >= 0.10), c
+reported = [c["score"] for c in im["clusters"] if c["reported"]]
+assert im["max_score"] == (max(reported) if reported else None), im["max_score"]
 studies = json.load(open(sys.argv[1]))["studies"]
 assert len(studies) == 1 and studies[0]["study_instance_uid"] == im["study_instance_uid"], studies
 assert studies[0]["max_score"] == im["max_score"] and studies[0]["images"] == 1, studies
@@ -94,4 +98,33 @@ with open(sys.argv[2], "rb") as f:
 assert frame.shape == mask.shape and (frame == mask).all(), "mask differs"
 print(f"SEG ok: {mask.sum()} calcification pixels")
 PY
-echo "PASS: good input analysed with a valid SEG; 5 bad inputs named and skipped"
+# report_probability_min from the configuration: at 1 no cluster is reported, none is in
+# the CAD report, and the image has no risk
+printf '[node]\nreport_probability_min = 1\n' >"$TEST_TMP/strict.conf"
+"$CALCNODE_BIN" analyze -c "$TEST_TMP/strict.conf" --no-seg -o "$TEST_TMP/strict" "$in/good.dcm" \
+  2>"$TEST_TMP/strict.stderr" || { cat "$TEST_TMP/strict.stderr"; fail "analyze with strict.conf failed"; }
+/usr/bin/python3 - "$TEST_TMP/strict/findings.json" <<'PY' || fail "report_probability_min = 1 was not applied"
+import json, sys
+im = json.load(open(sys.argv[1]))["images"][0]
+assert im["clusters"] and not any(c["reported"] for c in im["clusters"]), im["clusters"]
+assert im["max_score"] is None, im["max_score"]
+PY
+# report_rule off: the probability alone decides
+printf '[node]\nreport_rule = off\nreport_probability_min = 0.2\n' >"$TEST_TMP/loose.conf"
+"$CALCNODE_BIN" analyze -c "$TEST_TMP/loose.conf" --no-seg -o "$TEST_TMP/loose" "$in/good.dcm" \
+  2>"$TEST_TMP/loose.stderr" || { cat "$TEST_TMP/loose.stderr"; fail "analyze with loose.conf failed"; }
+/usr/bin/python3 - "$TEST_TMP/loose/findings.json" <<'PY' || fail "report_rule = off was not applied"
+import json, sys
+im = json.load(open(sys.argv[1]))["images"][0]
+for c in im["clusters"]:
+    assert c["reported"] == (c["score"] >= 0.2), c
+# this phantom's malignant cluster is below the rule's six members: reported only now
+assert any(c["reported"] and not c["suspicious"] for c in im["clusters"]), im["clusters"]
+assert im["max_score"] == max(c["score"] for c in im["clusters"] if c["reported"])
+PY
+printf '[node]\nreport_probability_min = 0\n' >"$TEST_TMP/bad.conf"
+"$CALCNODE_BIN" analyze -c "$TEST_TMP/bad.conf" --no-seg -o "$TEST_TMP/bad" "$in/good.dcm" \
+  2>"$TEST_TMP/bad.stderr" && fail "report_probability_min = 0 was accepted"
+grep -q "report_probability_min" "$TEST_TMP/bad.stderr" || { cat "$TEST_TMP/bad.stderr"; fail "the bad key is not named"; }
+
+echo "PASS: good input analysed with a valid SEG; 5 bad inputs named and skipped; report_probability_min applied"
