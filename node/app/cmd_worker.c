@@ -134,9 +134,7 @@ int cn_cmd_worker(int argc, char **argv)
         .conninfo = db.conninfo,
         .state_dir = conf.state_dir,
         .count = conf.workers,
-        .model = model,
-        .report_probability_min = conf.report_probability_min,
-        .report_needs_rule = conf.report_needs_rule,
+        .scoring = {model, conf.report_probability_min, conf.report_needs_rule},
         .no_gsps = !conf.write_gsps,
         .lease_s = conf.worker_lease_s,
     };

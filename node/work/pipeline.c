@@ -26,8 +26,8 @@ static double elapsed_ms(const struct timespec *start)
 
 /* Descriptors, score, category and reporting of every cluster (issue: scoring takes a
  * small part of the segmentation time; measured in scoring_ms). */
-static int assess_clusters(struct cn_pipeline_image *out, const struct cn_pipeline_scoring *scoring,
-                           char *err, size_t err_len)
+static int assess_clusters(struct cn_pipeline_image *out,
+                           const struct cn_pipeline_scoring *scoring, char *err, size_t err_len)
 {
     const struct cn_risk_model *model = scoring->model;
     const struct ca_result *r = &out->result;
@@ -59,7 +59,8 @@ static int assess_clusters(struct cn_pipeline_image *out, const struct cn_pipeli
             free(centroids);
             return -1;
         }
-        a->reported = r->clusters[k].suspicious;
+        int rule_holds = r->clusters[k].suspicious;
+        a->reported = rule_holds;
         if (!model)
             continue;
         rc = cn_risk_score(model, features, CA_CLUSTER_FEATURE_COUNT, &a->score);
@@ -75,7 +76,7 @@ static int assess_clusters(struct cn_pipeline_image *out, const struct cn_pipeli
         /* On phantoms of seeds 1-200 and 401-480 the rule alone reported 139 of 208
            malignant clusters at 0.29 false-positive clusters per image; with a probability
            of at least 0.10 as well, 136 at 0.10 (README, "Detection accuracy"). */
-        a->reported = (a->reported || !scoring->report_needs_rule) &&
+        a->reported = (rule_holds || !scoring->report_needs_rule) &&
                       a->score >= scoring->report_probability_min;
         /* the image's and the study's risk come from the clusters that are reported */
         if (a->reported && (!out->has_max_score || a->score > out->max_score)) {

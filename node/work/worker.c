@@ -260,8 +260,7 @@ int cn_worker_pool_start(const struct cn_worker_pool_config *config,
     if (pool->count < 1)
         pool->count = 1;
     pool->lease_s = config->lease_s ? config->lease_s : CN_WORKER_DEFAULT_LEASE_S;
-    pool->scoring = (struct cn_pipeline_scoring){config->model, config->report_probability_min,
-                                                 config->report_needs_rule};
+    pool->scoring = config->scoring;
     pool->no_gsps = config->no_gsps;
     pool->conninfo = strdup(config->conninfo);
     pool->state_dir = strdup(config->state_dir);

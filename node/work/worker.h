@@ -24,17 +24,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "work/pipeline.h"
+
 struct cn_worker_pool;
-struct cn_risk_model;
 
 struct cn_worker_pool_config {
     const char *conninfo;   /* copied */
     const char *state_dir;  /* copied; the shared storage root */
     int count;              /* threads; 0: one per online core */
     uint32_t lease_s;       /* 0: CN_WORKER_DEFAULT_LEASE_S */
-    const struct cn_risk_model *model; /* borrowed, shared by the threads; NULL: no scores */
-    double report_probability_min;     /* these two: cn_pipeline_scoring (work/pipeline.h) */
-    int report_needs_rule;
+    struct cn_pipeline_scoring scoring; /* its model borrowed, shared by the threads */
     int no_gsps;                       /* nonzero: no presentation states */
 };
 

@@ -245,7 +245,8 @@ static void test_other_invalid_values_are_rejected_naming_the_line(void **state)
     assert_rejected_at_line("[node]\nmax_associations = 0\n", 2, "\"max_associations\"");
     assert_rejected_at_line("[node]\nlog_level = verbose\n", 2, "\"log_level\"");
     assert_rejected_at_line("[node]\nduplicate_policy = overwrite\n", 2, "\"duplicate_policy\"");
-    assert_rejected_at_line("[node]\nreport_probability_min = 0\n", 2, "\"report_probability_min\"");
+    assert_rejected_at_line("[node]\nreport_probability_min = 0\n", 2,
+                            "\"report_probability_min\"");
     assert_rejected_at_line("[node]\nreport_probability_min = 1.01\n", 2,
                             "\"report_probability_min\"");
     assert_rejected_at_line("[node]\nreport_probability_min = 0.3x\n", 2,
