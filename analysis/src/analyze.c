@@ -236,9 +236,11 @@ int ca_make_clusters(const uint32_t *labels, const double sp[2],
             strong += is_strong;
             linear += is_strong && m->linear;
         }
+        int not_vascular = linear <= p->suspicious_linear_fraction_max * strong;
         cl->suspicious = (cl->rule_tong || cl->count >= p->suspicious_min_count) &&
-                         strong >= p->suspicious_strong_min &&
-                         linear <= p->suspicious_linear_fraction_max * strong;
+                         strong >= p->suspicious_strong_min && not_vascular;
+        cl->small_group = !cl->suspicious && p->small_group_strong_min > 0 &&
+                          strong >= p->small_group_strong_min && not_vascular;
     }
 done:
     free(sub);

@@ -45,6 +45,7 @@ void ca_params_default(struct ca_params *p)
     p->suspicious_min_count = 6;
     p->suspicious_linear_fraction_max = 0.75;
     p->suspicious_strong_min = 5;
+    p->small_group_strong_min = 3;
     p->second_stage_contrast_min = 2.0;
     p->second_stage_threshold = -2.3;
     p->second_stage_radius_mm = 5.0;

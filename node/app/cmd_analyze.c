@@ -231,7 +231,8 @@ int cn_cmd_analyze(int argc, char **argv)
         return 1;
     }
     o.scoring = (struct cn_pipeline_scoring){model, conf.report_probability_min,
-                                             conf.report_needs_rule};
+                                             conf.report_needs_rule,
+                                             conf.report_small_group_probability_min};
     if (mkdir(o.output_dir, 0755) != 0 && errno != EEXIST) {
         cn_risk_model_free(model);
         fprintf(stderr, "calcnode analyze: could not create directory \"%s\": %s\n",

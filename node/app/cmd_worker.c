@@ -134,7 +134,8 @@ int cn_cmd_worker(int argc, char **argv)
         .conninfo = db.conninfo,
         .state_dir = conf.state_dir,
         .count = conf.workers,
-        .scoring = {model, conf.report_probability_min, conf.report_needs_rule},
+        .scoring = {model, conf.report_probability_min, conf.report_needs_rule,
+                    conf.report_small_group_probability_min},
         .no_gsps = !conf.write_gsps,
         .lease_s = conf.worker_lease_s,
     };

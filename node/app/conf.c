@@ -21,6 +21,9 @@
 #define DEFAULT_WORKER_LEASE_S 120u
 /* the lower bound of BI-RADS 4B (risk/category.h); work/pipeline.c has the figures */
 #define DEFAULT_REPORT_PROBABILITY_MIN 0.10
+/* small groups (ca_cluster.small_group): above the shipped model's 0.44-0.56 for the
+   benign small groups of the real GE image (README, "Detection accuracy") */
+#define DEFAULT_REPORT_SMALL_GROUP_PROBABILITY_MIN 0.70
 #define MAX_QUIET_PERIOD_S 86400u
 #define DEFAULT_MAX_ASSOCIATIONS_PER_AE 16u
 #define DEFAULT_MAX_OBJECT_SIZE_MB 2048u    /* a DBT volume fits; a runaway stream does not */
@@ -43,6 +46,7 @@ void cn_conf_defaults(struct cn_conf *conf)
     conf->quiet_period_ms = DEFAULT_QUIET_PERIOD_MS;
     conf->report_probability_min = DEFAULT_REPORT_PROBABILITY_MIN;
     conf->report_needs_rule = 1;
+    conf->report_small_group_probability_min = DEFAULT_REPORT_SMALL_GROUP_PROBABILITY_MIN;
     conf->write_gsps = 1;
     conf->worker_lease_s = DEFAULT_WORKER_LEASE_S;
     conf->log_level = 2;
@@ -231,6 +235,8 @@ static int set_node_key(struct cn_conf *conf, const char *key, const char *value
         return parse_probability(value, &conf->report_probability_min);
     } else if (strcmp(key, "report_rule") == 0) {
         return parse_on_off(value, &conf->report_needs_rule);
+    } else if (strcmp(key, "report_small_group_probability_min") == 0) {
+        return parse_probability(value, &conf->report_small_group_probability_min);
     } else if (strcmp(key, "workers") == 0) {
         if (strcmp(value, "none") == 0) {
             conf->workers = -1;

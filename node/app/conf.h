@@ -4,7 +4,7 @@
  *   [node]        port, listen_host, ae_title, state_dir, database_url, sql_dir, workers,
  *                 artim_timeout_s, max_pdu_length, max_associations, quiet_period_s,
  *                 log_level, duplicate_policy, model, report_probability_min, report_rule,
- *                 gsps, worker_lease_s,
+ *                 report_small_group_probability_min, gsps, worker_lease_s,
  *                 tls_port, tls_cert, tls_key, tls_ca, allowed_callers,
  *                 max_associations_per_ae, max_object_size_mb, min_free_disk_mb,
  *                 http_port, http_host, audit_syslog
@@ -61,6 +61,8 @@ struct cn_conf {
     double report_probability_min;       /* with a model: a reported cluster's least
                                             probability of malignancy, in (0, 1] */
     int report_needs_rule;               /* report_rule: the analysis rule must hold too */
+    double report_small_group_probability_min; /* with a model and the rule: a reported
+                                            small group's least probability, in (0, 1] */
     int write_gsps;                      /* a GSPS per analysed image beside the SRs */
     int workers;                         /* 0: the number of cores; -1: none (receive only) */
     uint32_t worker_lease_s;             /* how long a job stays with a silent worker */

@@ -22,10 +22,12 @@ int cn_app_load_model(const struct cn_conf *conf, struct cn_risk_model **model, 
         return -1;
     }
     const struct cn_risk_model_info *info = cn_risk_model_info(*model);
-    cn_log_info("risk model %s: %s%s%s; clusters reported from probability %.3g%s",
+    cn_log_info("risk model %s: %s%s%s; clusters reported from probability %.3g%s, small "
+                "groups from %.3g",
                 conf->model_path, info->description ? info->description : "",
                 info->synthetic ? "; " : "", info->synthetic ? info->notice : "",
                 conf->report_probability_min,
-                conf->report_needs_rule ? " when the analysis rule holds" : "");
+                conf->report_needs_rule ? " when the analysis rule holds" : "",
+                conf->report_small_group_probability_min);
     return 0;
 }

@@ -41,13 +41,16 @@ struct cn_pipeline_image {
 
 /* Which clusters are scored and reported. Without a model a cluster is reported when the
  * analysis rule holds (ca_cluster.suspicious). With one, it also needs a calibrated
- * probability of malignancy of at least report_probability_min; when report_needs_rule
- * is 0, the probability alone decides (for a model trained on the site's own images: the
- * shipped phantom model rates groups of faint real detections 0.25-0.5, README). */
+ * probability of malignancy of at least report_probability_min, and a small group
+ * (ca_cluster.small_group: too few members for the rule) is reported when its probability
+ * is at least that and small_group_probability_min. When report_needs_rule is 0, the probability alone decides
+ * (for a model trained on the site's own images: the shipped phantom model rates groups of
+ * faint real detections 0.25-0.5, README). */
 struct cn_pipeline_scoring {
     const struct cn_risk_model *model; /* borrowed; NULL: no scores, descriptors only */
     double report_probability_min;     /* in (0, 1] */
     int report_needs_rule;
+    double small_group_probability_min; /* in (0, 1] */
 };
 
 /* Analyses the file at path (DICOM, or binary PGM when it ends in .pgm, which then needs

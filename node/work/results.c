@@ -91,6 +91,7 @@ static json_t *cluster_json(const struct ca_cluster *k, size_t index)
     json_object_set_new(o, "rule_tong", json_boolean(k->rule_tong));
     json_object_set_new(o, "rule_birads", json_boolean(k->rule_birads));
     json_object_set_new(o, "suspicious", json_boolean(k->suspicious));
+    json_object_set_new(o, "small_group", json_boolean(k->small_group));
     json_t *members = json_array();
     for (uint32_t i = 0; i < k->count; i++)
         json_array_append_new(members, json_integer((json_int_t)k->members[i] + 1));

@@ -263,6 +263,7 @@ static void test_analyze_chain_of_segments_is_no_suspicious_cluster(void **state
     size_t in_cluster = 0;
     for (size_t c = 0; c < r.cluster_count; c++) {
         assert_false(r.clusters[c].suspicious);
+        assert_false(r.clusters[c].small_group); /* a line of vessel, not a small group */
         in_cluster += r.clusters[c].count;
     }
     /* the chain is found and grouped, only not called suspicious */
@@ -426,11 +427,19 @@ static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void 
     assert_true(r.clusters[0].count >= 6);
     assert_true(r.clusters[0].rule_tong);
     assert_false(r.clusters[0].suspicious); /* 4 strong members < suspicious_strong_min */
+    assert_true(r.clusters[0].small_group); /* but >= small_group_strong_min (3) */
+    ca_result_free(&r);
+    p.small_group_strong_min = 5;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    assert_int_equal(r.cluster_count, 1);
+    assert_false(r.clusters[0].suspicious);
+    assert_false(r.clusters[0].small_group);
     ca_result_free(&r);
     p.suspicious_strong_min = 4;
     assert_int_equal(ca_analyze(&im, &p, &r), 0);
     assert_int_equal(r.cluster_count, 1);
     assert_true(r.clusters[0].suspicious);
+    assert_false(r.clusters[0].small_group); /* the two never hold together */
     ca_result_free(&r);
     free(px);
 }

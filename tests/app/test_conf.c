@@ -63,6 +63,7 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(conf.duplicate_policy, CN_DUPLICATE_KEEP_FIRST);
     assert_true(conf.report_probability_min == 0.10);
     assert_int_equal(conf.report_needs_rule, 1);
+    assert_true(conf.report_small_group_probability_min == 0.70);
     assert_int_equal(conf.peer_count, 0);
     assert_null(cn_conf_find_peer(&conf, "CALCNODE"));
 }
@@ -83,6 +84,7 @@ static const char full_file[] = "; every key of [node] and two peers\n"
                                 "duplicate_policy = reject\n"
                                 "report_probability_min = 0.5\n"
                                 "report_rule = off\n"
+                                "report_small_group_probability_min = 0.9\n"
                                 "\n"
                                 "[peer ORTHANC]\n"
                                 "host = pacs.example.org\n"
@@ -108,6 +110,7 @@ static void check_full_file(const struct cn_conf *conf)
     assert_int_equal(conf->duplicate_policy, CN_DUPLICATE_REJECT);
     assert_true(conf->report_probability_min == 0.5);
     assert_int_equal(conf->report_needs_rule, 0);
+    assert_true(conf->report_small_group_probability_min == 0.9);
     assert_int_equal(conf->peer_count, 2);
     const struct cn_peer *orthanc = cn_conf_find_peer(conf, "ORTHANC");
     assert_non_null(orthanc);
@@ -254,6 +257,10 @@ static void test_other_invalid_values_are_rejected_naming_the_line(void **state)
     assert_rejected_at_line("[node]\nreport_probability_min = nan\n", 2,
                             "\"report_probability_min\"");
     assert_rejected_at_line("[node]\nreport_rule = maybe\n", 2, "\"report_rule\"");
+    assert_rejected_at_line("[node]\nreport_small_group_probability_min = 0\n", 2,
+                            "\"report_small_group_probability_min\"");
+    assert_rejected_at_line("[node]\nreport_small_group_probability_min = 2\n", 2,
+                            "\"report_small_group_probability_min\"");
 }
 
 static void test_unknown_keys_and_sections_are_rejected_naming_the_line(void **state)

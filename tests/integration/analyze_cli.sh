@@ -59,9 +59,14 @@ for c in im["clusters"]:
     assert 0.0 <= c["score"] <= 1.0 and c["category"] in ("2", "3", "4A", "4B", "4C", "5"), c
     assert len(c["bbox"]) == 4 and "morphology" in c["descriptors"] and "features" in c, c
 # with a model and the defaults, a cluster is reported when the analysis rule calls it
-# suspicious and its probability is at least 0.10; the image's risk is the reported maximum
+# suspicious and its probability is at least 0.10, or when it is a small group with a
+# probability of at least 0.70; the image's risk is the reported maximum
 for c in im["clusters"]:
-    assert c["reported"] == (c["suspicious"] and c["score"] >= 0.10), c
+    assert not (c["suspicious"] and c["small_group"]), c
+    assert c["reported"] == ((c["suspicious"] and c["score"] >= 0.10) or
+                             (c["small_group"] and c["score"] >= 0.70)), c
+# this phantom's malignant cluster has too few members for the rule: a small group
+assert any(c["reported"] and c["small_group"] for c in im["clusters"]), im["clusters"]
 reported = [c["score"] for c in im["clusters"] if c["reported"]]
 assert im["max_score"] == (max(reported) if reported else None), im["max_score"]
 studies = json.load(open(sys.argv[1]))["studies"]
@@ -122,9 +127,21 @@ for c in im["clusters"]:
 assert any(c["reported"] and not c["suspicious"] for c in im["clusters"]), im["clusters"]
 assert im["max_score"] == max(c["score"] for c in im["clusters"] if c["reported"])
 PY
+# report_small_group_probability_min from the configuration: at 1 the small group is not
+# reported
+printf '[node]\nreport_small_group_probability_min = 1\n' >"$TEST_TMP/nosmall.conf"
+"$CALCNODE_BIN" analyze -c "$TEST_TMP/nosmall.conf" --no-seg -o "$TEST_TMP/nosmall" "$in/good.dcm" \
+  2>"$TEST_TMP/nosmall.stderr" || { cat "$TEST_TMP/nosmall.stderr"; fail "analyze with nosmall.conf failed"; }
+/usr/bin/python3 - "$TEST_TMP/nosmall/findings.json" <<'PY' || fail "report_small_group_probability_min = 1 was not applied"
+import json, sys
+im = json.load(open(sys.argv[1]))["images"][0]
+assert any(c["small_group"] for c in im["clusters"]), im["clusters"]
+for c in im["clusters"]:
+    assert c["reported"] == (c["suspicious"] and c["score"] >= 0.10), c
+PY
 printf '[node]\nreport_probability_min = 0\n' >"$TEST_TMP/bad.conf"
 "$CALCNODE_BIN" analyze -c "$TEST_TMP/bad.conf" --no-seg -o "$TEST_TMP/bad" "$in/good.dcm" \
   2>"$TEST_TMP/bad.stderr" && fail "report_probability_min = 0 was accepted"
 grep -q "report_probability_min" "$TEST_TMP/bad.stderr" || { cat "$TEST_TMP/bad.stderr"; fail "the bad key is not named"; }
 
-echo "PASS: good input analysed with a valid SEG; 5 bad inputs named and skipped; report_probability_min applied"
+echo "PASS: good input analysed with a valid SEG; 5 bad inputs named and skipped; report_probability_min and report_small_group_probability_min applied"

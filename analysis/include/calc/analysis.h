@@ -131,6 +131,10 @@ struct ca_params {
     uint32_t suspicious_strong_min;        /* 5: members at or above contrast_min (not
                                               second-stage detections) a suspicious
                                               cluster needs */
+    uint32_t small_group_strong_min;       /* 3: members at or above contrast_min that
+                                              make a cluster below the suspicious rule a
+                                              small group (ca_cluster.small_group); 0:
+                                              none is */
 
     /* second stage (DESIGN.md 7.4): a candidate weaker than contrast_min but at least
        second_stage_contrast_min (scaled per scale like contrast_min) is grown and kept
@@ -209,6 +213,14 @@ struct ca_cluster {
                            (calcified vessels are chains of lines). Small BI-RADS groups
                            of scattered benign or spurious findings are kept with
                            suspicious = 0 so a later stage can still see them. */
+    int small_group;    /* nonzero: not suspicious, but at least small_group_strong_min
+                           members at or above contrast_min, no larger linear fraction than
+                           a suspicious cluster may have: a small group of conspicuous
+                           calcifications (BI-RADS: 3 or more within 1 cm2). Malignant
+                           clusters whose fainter members were missed look like this, and
+                           so do groups of benign ones: only a risk model can tell them
+                           apart (node/work/pipeline.h reports them from a higher
+                           probability). */
     uint32_t *members;  /* count indices into ca_result.calcifications, ascending */
 };
 
