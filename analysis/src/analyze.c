@@ -93,7 +93,8 @@ static int detect(const float *norm, const uint8_t *mask, uint32_t rows, uint32_
         memcpy(cmask + (size_t)y * crop.width, mask + src, crop.width);
     }
     double t0 = now_ms();
-    rc = ca_find_candidates(img, cmask, crop.height, crop.width, sp, p, fine, &found,
+    /* img's buffer takes the narrow band-pass: no more memory than before */
+    rc = ca_find_candidates(img, cmask, crop.height, crop.width, sp, p, fine, img, &found,
                             out->message);
     double t1 = now_ms();
     out->stage_ms[CA_STAGE_CANDIDATES] = t1 - t0;
@@ -102,7 +103,7 @@ static int detect(const float *norm, const uint8_t *mask, uint32_t rows, uint32_
     out->candidate_count = (uint32_t)found.count;
     out->candidates_dropped = found.dropped;
     out->noise_sigma = found.noise_sigma;
-    rc = ca_grow(fine, norm, crop, columns, sp, p, &found, out->labels, out);
+    rc = ca_grow(fine, img, norm, crop, columns, sp, p, &found, out->labels, out);
     out->stage_ms[CA_STAGE_GROW] = now_ms() - t1;
     if (rc < 0)
         ca_fail(out->message, rc, "could not grow calcification regions: %s",

@@ -20,7 +20,9 @@
  *
  * The finest ladder image minus the widest (G(sigma_0) - G(ratio * sigma_n-1)) is left
  * for region growing: a band-pass that removes the slowly varying tissue under a
- * calcification (a vessel under a vascular calcification, a fibrous strand).
+ * calcification (a fibrous strand). So is a narrower one, the finest minus the one
+ * before (G(sigma_0) - G(sigma_n-1)), which also removes most of a vessel under a fine
+ * vascular or linear calcification (grow_narrow_sigma_max_mm).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -205,7 +207,7 @@ static int scan_scale(const float *inner, const float *outer, const uint8_t *mas
 
 int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
                        uint32_t columns, const double spacing_mm[2],
-                       const struct ca_params *params, float *fine,
+                       const struct ca_params *params, float *fine, float *narrow,
                        struct ca_candidates *found, char *msg)
 {
     size_t n = (size_t)rows * columns;
@@ -247,7 +249,18 @@ int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
         rc = scan_scale(inner, outer, mask, rows, columns, s, &b, params, found);
     }
     if (rc == 0) {
+        /* the last two outer images: G(sigma_last) (with two scales or more) and
+           G(dog_ratio * sigma_last) */
         const float *widest = ladder[(S - 1) % 2];
+        if (S >= 2) {
+            const float *last = ladder[(S - 2) % 2];
+            for (size_t i = 0; i < n; i++)
+                narrow[i] = fine[i] - last[i];
+        } else {
+            memcpy(narrow, fine, n * sizeof(float));
+            for (size_t i = 0; i < n; i++)
+                narrow[i] -= widest[i];
+        }
         for (size_t i = 0; i < n; i++)
             fine[i] -= widest[i];
     }

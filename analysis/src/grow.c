@@ -3,8 +3,10 @@
  *
  * Candidates are taken strongest first (those at or above contrast_min, then contrast,
  * scale, row, column: a total order, so the result is deterministic). From the brightest pixel of the 3x3
- * neighbourhood on the band-pass image (stage 3: finest minus widest Gaussian, so the
- * tissue under a calcification is mostly removed), the region grows over 8-connected
+ * neighbourhood on a band-pass image of stage 3 (finest minus widest Gaussian, so the
+ * tissue under a calcification is mostly removed; the narrower one for candidates at
+ * or above contrast_min found at grow_narrow_sigma_max_mm or finer), the region grows
+ * over 8-connected
  * pixels above bg + grow_fraction * (peak - bg), where bg is the lower quartile of the
  * square ring at background_scales * sigma around the seed; a region too large at that
  * level is grown again at grow_fraction_max before it is rejected. Growth stays in a window
@@ -256,7 +258,8 @@ static uint32_t strong_neighbours(const struct ca_result *out, const struct ca_c
     return count;
 }
 
-int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t full_columns,
+int ca_grow(const float *fine, const float *narrow, const float *norm, struct rect crop,
+            uint32_t full_columns,
             const double spacing_mm[2], const struct ca_params *params,
             struct ca_candidates *found, uint32_t *labels, struct ca_result *out)
 {
@@ -307,12 +310,19 @@ int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t ful
         const struct ca_candidate *cand = &found->items[k];
         if (*label_at(&g, cand->x, cand->y))
             continue;
+        /* a fine-scale candidate at or above contrast_min grows on the narrow band-pass:
+           a vessel under it would lift one side of the region. A fainter one keeps the
+           wide band-pass its second-stage features were fitted on. */
+        g.fine = cand->strong &&
+                         params->sigmas_mm[cand->scale] <= params->grow_narrow_sigma_max_mm
+                     ? narrow
+                     : fine;
         /* seed: the brightest pixel of the 3x3 neighbourhood (first on ties) */
         uint32_t sx = cand->x, sy = cand->y;
-        float best = fine[(size_t)sy * crop.width + sx];
+        float best = g.fine[(size_t)sy * crop.width + sx];
         for (uint32_t y = cand->y - 1; y <= cand->y + 1; y++)
             for (uint32_t x = cand->x - 1; x <= cand->x + 1; x++) {
-                float v = fine[(size_t)y * crop.width + x];
+                float v = g.fine[(size_t)y * crop.width + x];
                 if (v > best) {
                     best = v;
                     sx = x;

@@ -58,22 +58,27 @@ struct ca_candidates {
 
 /*
  * Stage 3 on a crop (contiguous rows x columns): fills *found (free items with free)
- * and leaves the band-pass G(sigma_0) * img - G(dog_ratio * sigma_last) * img in fine
- * (rows * columns floats, caller buffer). mask is the crop of the breast mask. Errors:
- * CA_ERR_OUT_OF_MEMORY.
+ * and leaves the band-passes for region growing (rows * columns floats, caller buffers):
+ * G(sigma_0) * img - G(dog_ratio * sigma_last) * img in fine and, with two scales or
+ * more, G(sigma_0) * img - G(sigma_last) * img in narrow (see grow_narrow_sigma_max_mm).
+ * narrow may be img itself: img is read no more by then. mask is the crop of the breast
+ * mask. Errors: CA_ERR_OUT_OF_MEMORY.
  */
 int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
                        uint32_t columns, const double spacing_mm[2],
-                       const struct ca_params *params, float *fine,
+                       const struct ca_params *params, float *fine, float *narrow,
                        struct ca_candidates *found, char *msg);
 
 /*
- * Stage 4: region growing from the candidates on fine (the crop's band-pass image).
- * Writes ids into labels (full image, stride full_columns, crop origin crop.x0/y0) and
- * appends the accepted calcifications to *out (calcifications, calcification_count).
- * norm is the full normalised image (for intensities). Sorts found->items.
+ * Stage 4: region growing from the candidates on fine or narrow (the crop's band-pass
+ * images of ca_find_candidates; narrow by the candidate's scale, see
+ * grow_narrow_sigma_max_mm). Writes ids into labels (full image, stride full_columns,
+ * crop origin crop.x0/y0) and appends the accepted calcifications to *out
+ * (calcifications, calcification_count). norm is the full normalised image (for
+ * intensities). Sorts found->items.
  */
-int ca_grow(const float *fine, const float *norm, struct rect crop, uint32_t full_columns,
+int ca_grow(const float *fine, const float *narrow, const float *norm, struct rect crop,
+            uint32_t full_columns,
             const double spacing_mm[2], const struct ca_params *params,
             struct ca_candidates *found, uint32_t *labels, struct ca_result *out);
 

@@ -35,6 +35,7 @@ void ca_params_default(struct ca_params *p)
     p->grow_fraction_max = 0.75;
     p->grow_snr_min = 15.0;
     p->background_scales = 3.0;
+    p->grow_narrow_sigma_max_mm = 0.13;
     p->macro_diameter_mm = 2.5;
     p->min_area_mm2 = 0.01;
     p->elongation_max = 3.0;
@@ -82,6 +83,7 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !(p->grow_fraction_max >= p->grow_fraction) || !(p->grow_fraction_max < 1.0) ||
         !(p->grow_snr_min >= 0.0) || !isfinite(p->grow_snr_min) ||
         !positive(p->background_scales) || !positive(p->macro_diameter_mm) ||
+        !(p->grow_narrow_sigma_max_mm >= 0.0) || !isfinite(p->grow_narrow_sigma_max_mm) ||
         !(p->min_area_mm2 >= 0.0) || !(p->elongation_max >= 1.0))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid region growing parameters");
     if (!positive(p->cluster_kernel_mm) || p->tong_min_count == 0 ||

@@ -556,6 +556,42 @@ static void test_analyze_inverts_monochrome1_to_the_same_findings(void **state)
     free(v);
 }
 
+/* A short line calcification on the flank of a wider vessel: grown on the narrow
+ * band-pass (grow_narrow_sigma_max_mm) its region spreads less into the vessel than on
+ * the wide one, where the vessel lifts the side toward its axis. */
+static void analyze_line_on_vessel(double narrow_sigma_max_mm, double *x_mm,
+                                   double *area_mm2)
+{
+    double *v = breast_canvas();
+    add_segment(v, 20.0, 18.0, 20.0, 42.0, 1.5, 0.06);  /* the vessel, axis at x = 20 mm */
+    add_segment(v, 20.4, 29.0, 20.4, 30.5, 0.3, 0.12); /* the calcification on its flank */
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_params p;
+    ca_params_default(&p);
+    p.grow_narrow_sigma_max_mm = narrow_sigma_max_mm;
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    const struct ca_calcification *c = found_near(&r, 20.4, 29.75);
+    assert_non_null(c);
+    *x_mm = c->x_px * SPACING_MM;
+    *area_mm2 = c->area_mm2;
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
+static void test_analyze_line_on_a_vessel_grows_on_the_narrow_band_pass(void **state)
+{
+    (void)state;
+    double x_narrow, area_narrow, x_wide, area_wide;
+    analyze_line_on_vessel(0.13, &x_narrow, &area_narrow); /* the default */
+    analyze_line_on_vessel(0.0, &x_wide, &area_wide);
+    /* the line's own footprint is about 0.45 mm2 */
+    assert_true(area_narrow < area_wide);
+    assert_true(fabs(x_narrow - 20.4) < 0.1 && fabs(x_wide - 20.4) < 0.1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_analyze_rejects_a_vessel_longer_than_the_macro_window),
         cmocka_unit_test(test_analyze_keeps_short_segments_as_linear_calcifications),
         cmocka_unit_test(test_analyze_chain_of_segments_is_no_suspicious_cluster),
+        cmocka_unit_test(test_analyze_line_on_a_vessel_grows_on_the_narrow_band_pass),
         cmocka_unit_test(test_analyze_rejects_a_3_mm_disc_as_macro),
         cmocka_unit_test(test_analyze_second_stage_keeps_a_faint_blob_beside_a_cluster_not_alone),
         cmocka_unit_test(test_analyze_cluster_of_second_stage_members_needs_strong_ones),
