@@ -249,20 +249,14 @@ int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
         rc = scan_scale(inner, outer, mask, rows, columns, s, &b, params, found);
     }
     if (rc == 0) {
-        /* the last two outer images: G(sigma_last) (with two scales or more) and
-           G(dog_ratio * sigma_last) */
+        /* the last two outer images: G(sigma_last) (with one scale there is none: narrow
+           is then fine) and G(dog_ratio * sigma_last) */
         const float *widest = ladder[(S - 1) % 2];
-        if (S >= 2) {
-            const float *last = ladder[(S - 2) % 2];
-            for (size_t i = 0; i < n; i++)
-                narrow[i] = fine[i] - last[i];
-        } else {
-            memcpy(narrow, fine, n * sizeof(float));
-            for (size_t i = 0; i < n; i++)
-                narrow[i] -= widest[i];
-        }
-        for (size_t i = 0; i < n; i++)
+        const float *last = S >= 2 ? ladder[(S - 2) % 2] : widest;
+        for (size_t i = 0; i < n; i++) {
+            narrow[i] = fine[i] - last[i];
             fine[i] -= widest[i];
+        }
     }
 done:
     if (rc < 0)

@@ -6,8 +6,7 @@
  * neighbourhood on a band-pass image of stage 3 (finest minus widest Gaussian, so the
  * tissue under a calcification is mostly removed; the narrower one for candidates at
  * or above contrast_min found at grow_narrow_sigma_max_mm or finer), the region grows
- * over 8-connected
- * pixels above bg + grow_fraction * (peak - bg), where bg is the lower quartile of the
+ * over 8-connected pixels above bg + grow_fraction * (peak - bg), where bg is the lower quartile of the
  * square ring at background_scales * sigma around the seed; a region too large at that
  * level is grown again at grow_fraction_max before it is rejected. Growth stays in a window
  * just larger than macro_diameter_mm and never enters another object. Grown first from

@@ -110,11 +110,12 @@ struct ca_params {
                                     the image's finest-scale noise (ca_result.noise_sigma) */
     double background_scales;    /* 3.0: background ring radius in units of the scale */
     double grow_narrow_sigma_max_mm; /* 0.13: a candidate at or above contrast_min
-                                    found at this sigma or finer grows on the narrow band-pass G(sigma_0) -
-                                    G(sigma_last), which also removes a vessel under a
-                                    vascular or linear calcification; coarser ones on the
-                                    wide G(sigma_0) - G(dog_ratio * sigma_last), which
-                                    keeps the inside of a larger calcification. 0: every
+                                    found at this sigma or finer grows on the narrow
+                                    band-pass G(sigma_0) - G(sigma_last), which also
+                                    removes a vessel under a vascular or linear
+                                    calcification; the others on the wide one,
+                                    G(sigma_0) - G(dog_ratio * sigma_last), which keeps
+                                    the inside of a larger calcification. 0: every
                                     candidate grows on the wide one */
     double macro_diameter_mm;    /* 2.5: larger objects are macro and rejected (vascular
                                     and rim calcifications reach 2 mm) */
