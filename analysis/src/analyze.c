@@ -310,6 +310,10 @@ int ca_analyze(const struct ca_image *image, const struct ca_params *params,
         ca_fail(out->message, rc, "could not cluster calcifications: %s", ca_strerror(rc));
         goto fail;
     }
+    for (size_t i = 0; i < out->calcification_count; i++) {
+        struct ca_calcification *c = &out->calcifications[i];
+        c->in_segmentation = isinf(c->second_stage_score) || c->cluster >= 0;
+    }
     return 0;
 fail: {
     char message[CA_MESSAGE_LEN];
@@ -318,6 +322,15 @@ fail: {
     memcpy(out->message, message, sizeof(message));
     return rc;
 }
+}
+
+uint32_t ca_segmentation_label(const struct ca_result *result, size_t i)
+{
+    uint32_t l = result->labels[i];
+    return l && l <= result->calcification_count &&
+                   result->calcifications[l - 1].in_segmentation
+               ? l
+               : 0;
 }
 
 void ca_result_free(struct ca_result *result)

@@ -20,9 +20,10 @@
  *
  * The finest ladder image minus the widest (G(sigma_0) - G(ratio * sigma_n-1)) is left
  * for region growing: a band-pass that removes the slowly varying tissue under a
- * calcification (a fibrous strand). So is a narrower one, the finest minus the one
- * before (G(sigma_0) - G(sigma_n-1)), which also removes most of a vessel under a fine
- * vascular or linear calcification (grow_narrow_sigma_max_mm).
+ * calcification (a fibrous strand). So is a narrower one, the finest minus
+ * G(grow_narrow_outer_sigma_mm), which also removes most of a vessel under a fine
+ * vascular or linear calcification (grow_narrow_sigma_max_mm). When that outer image is
+ * no longer alive at the end of the ladder, it is blurred once more, in place.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -249,12 +250,22 @@ int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
         rc = scan_scale(inner, outer, mask, rows, columns, s, &b, params, found);
     }
     if (rc == 0) {
-        /* the last two outer images: G(sigma_last) (with one scale there is none: narrow
-           is then fine) and G(dog_ratio * sigma_last) */
+        /* the last two outer images are alive: G(sigma_last) and G(dog_ratio *
+           sigma_last); an earlier one is blurred again into narrow (img is read no
+           more) */
+        int step = ca_narrow_outer_step(params);
         const float *widest = ladder[(S - 1) % 2];
-        const float *last = S >= 2 ? ladder[(S - 2) % 2] : widest;
-        for (size_t i = 0; i < n; i++) {
-            narrow[i] = fine[i] - last[i];
+        const float *outer = narrow;
+        if (step == (int)S - 1)
+            outer = widest;
+        else if (step == (int)S - 2)
+            outer = ladder[(S - 2) % 2];
+        else
+            rc = ca_gauss_blur(img, narrow, rows, columns,
+                               params->grow_narrow_outer_sigma_mm / spacing_mm[0],
+                               params->grow_narrow_outer_sigma_mm / spacing_mm[1]);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            narrow[i] = fine[i] - outer[i];
             fine[i] -= widest[i];
         }
     }

@@ -8,7 +8,12 @@
  * or above contrast_min found at grow_narrow_sigma_max_mm or finer), the region grows
  * over 8-connected pixels above bg + grow_fraction * (peak - bg), where bg is the lower quartile of the
  * square ring at background_scales * sigma around the seed; a region too large at that
- * level is grown again at grow_fraction_max before it is rejected. Growth stays in a window
+ * level is grown again at grow_fraction_max before it is rejected. A line (a candidate
+ * at or above contrast_min that is a ridge, or whose region at grow_fraction turns out
+ * elongated) grows at grow_linear_fraction instead: along a vessel the tissue is bright
+ * enough to join a vascular calcification at grow_fraction. Holes in a region (pixels
+ * 4-connected to nothing outside it, such as the lucent centre of a rim calcification)
+ * are part of it. Growth stays in a window
  * just larger than macro_diameter_mm and never enters another object. Grown first from
  * the level of the wider surroundings (the ring at the window edge), a region that
  * reaches the window border is part of a larger object and rejected. A region is
@@ -64,6 +69,8 @@ struct grower {
     uint32_t hr, hc;          /* window half sizes */
     uint32_t *stamp;          /* (2hr+1)(2hc+1): candidate number that visited */
     uint32_t *region;         /* crop-linear indices of the region */
+    uint32_t *saved;          /* a region kept while another level is tried */
+    uint8_t *inside;          /* (2hr+3)(2hc+3): hole filling's marks */
     uint32_t *stack;
     float *ring;
     uint32_t *claimed;        /* full-image indices marked CLAIMED_REJECTED */
@@ -166,6 +173,65 @@ static int claim_rejected(struct grower *g, size_t n)
             (uint32_t)((size_t)(y + g->crop.y0) * g->full_columns + x + g->crop.x0);
     }
     return 0;
+}
+
+/* Adds the holes of the region (unlabelled pixels of its box that a 4-connected walk
+ * from outside the box cannot reach) to it; returns the new size. The box is inside the
+ * growing window, so it fits g->inside with a one-pixel frame. */
+static size_t fill_holes(struct grower *g, size_t n)
+{
+    enum { OUTSIDE_UNSEEN = 0, IN_REGION = 1, REACHED = 2 };
+    uint32_t w = g->crop.width;
+    uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t x = g->region[k] % w, y = g->region[k] / w;
+        x0 = x < x0 ? x : x0;
+        x1 = x > x1 ? x : x1;
+        y0 = y < y0 ? y : y0;
+        y1 = y > y1 ? y : y1;
+    }
+    if (x1 - x0 < 2 || y1 - y0 < 2)
+        return n; /* no pixel can be enclosed */
+    /* the box with a frame of one pixel, which is outside the region by construction */
+    uint32_t bw = x1 - x0 + 3, bh = y1 - y0 + 3;
+    memset(g->inside, OUTSIDE_UNSEEN, (size_t)bw * bh);
+    for (size_t k = 0; k < n; k++)
+        g->inside[(size_t)(g->region[k] / w - y0 + 1) * bw + (g->region[k] % w - x0 + 1)] =
+            IN_REGION;
+    size_t top = 0;
+    g->stack[top++] = 0; /* a frame corner */
+    g->inside[0] = REACHED;
+    while (top) {
+        uint32_t i = g->stack[--top], x = i % bw, y = i / bw;
+        const int dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
+        for (int d = 0; d < 4; d++) {
+            int64_t nx = (int64_t)x + dx[d], ny = (int64_t)y + dy[d];
+            if (nx < 0 || ny < 0 || nx >= bw || ny >= bh)
+                continue;
+            uint8_t *m = &g->inside[(size_t)ny * bw + (size_t)nx];
+            if (*m != OUTSIDE_UNSEEN)
+                continue;
+            *m = REACHED;
+            g->stack[top++] = (uint32_t)((size_t)ny * bw + (size_t)nx);
+        }
+    }
+    for (uint32_t y = 1; y + 1 < bh; y++)
+        for (uint32_t x = 1; x + 1 < bw; x++) {
+            if (g->inside[(size_t)y * bw + x] != OUTSIDE_UNSEEN)
+                continue;
+            uint32_t cx = x + x0 - 1, cy = y + y0 - 1;
+            if (*label_at(g, cx, cy) == 0) /* another object inside stays its own */
+                g->region[n++] = cy * w + cx;
+        }
+    return n;
+}
+
+/* Floods at level and fills the holes; see flood. */
+static size_t grow_region(struct grower *g, uint32_t sx, uint32_t sy, float level,
+                          uint32_t visit, int *touched)
+{
+    size_t n = flood(g, sx, sy, level, visit, touched);
+    return *touched ? n : fill_holes(g, n);
 }
 
 static int append(struct ca_result *out, size_t *capacity, const struct ca_calcification *c)
@@ -289,11 +355,13 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
     size_t ring_cap = 4 * ((size_t)ring_r_max + ring_c_max + 1);
     g.stamp = calloc(window, sizeof(uint32_t));
     g.region = malloc(window * sizeof(uint32_t));
+    g.saved = malloc(window * sizeof(uint32_t));
+    g.inside = malloc((size_t)(2 * g.hr + 3) * (2 * g.hc + 3));
     g.stack = malloc(window * 8 * sizeof(uint32_t));
     g.ring = malloc(ring_cap * sizeof(float));
     size_t capacity = 0;
     int rc = CA_ERR_OUT_OF_MEMORY;
-    if (!g.stamp || !g.region || !g.stack || !g.ring)
+    if (!g.stamp || !g.region || !g.saved || !g.inside || !g.stack || !g.ring)
         goto done;
     if (found->count > 0) /* qsort's array may not be NULL, even when empty */
         qsort(found->items, found->count, sizeof(found->items[0]), by_strength);
@@ -346,15 +414,19 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
         int touched = 0;
         size_t n = 0;
         float wide = ring_background(&g, sx, sy, g.hr - 1, g.hc - 1);
-        const double fractions[2] = {params->grow_fraction, params->grow_fraction_max};
+        int ridge = cand->strong && cand->shape == CA_SHAPE_RIDGE;
+        double first = ridge ? params->grow_linear_fraction : params->grow_fraction;
+        const double fractions[2] = {first, fmax(first, params->grow_fraction_max)};
         /* a level this far above bg at least: a faint peak on textured tissue grows only
            over its significant pixels, not over the tissue around it; a candidate below
            contrast_min keeps only its core (second_stage_grow_snr_min), since most such
            regions are noise and each pixel of a false one lowers the mask's overlap */
         double snr_min = cand->strong ? params->grow_snr_min : params->second_stage_grow_snr_min;
         float floor_level = bg + (float)(snr_min * found->noise_sigma);
+        double used = fractions[0];
         for (uint32_t t = 0; t < 2; t++) {
             float f = (float)fractions[t];
+            used = f;
             /* visit stamps start at 1 so a zeroed stamp is never "visited" */
             uint32_t stamp = 4 * (uint32_t)k + 2 * t + 1;
             touched = 0;
@@ -362,8 +434,8 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
                 n = flood(&g, sx, sy, fmaxf(wide + f * (best - wide), floor_level), stamp,
                           &touched);
             if (!touched)
-                n = flood(&g, sx, sy, fmaxf(bg + f * (best - bg), floor_level), stamp + 1,
-                          &touched);
+                n = grow_region(&g, sx, sy, fmaxf(bg + f * (best - bg), floor_level),
+                                stamp + 1, &touched);
             if (!touched)
                 break;
         }
@@ -380,6 +452,27 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
         c.scale_mm = sigma;
         c.contrast = cand->contrast;
         c.linear = cand->shape == CA_SHAPE_RIDGE || c.elongation > params->elongation_max;
+        if (c.linear && cand->strong && used < params->grow_linear_fraction) {
+            /* a line found at grow_fraction: again at grow_linear_fraction, kept when
+               that region is still accepted (its stamps follow all of the others) */
+            memcpy(g.saved, g.region, n * sizeof(uint32_t));
+            float level = fmaxf(bg + (float)params->grow_linear_fraction * (best - bg),
+                                floor_level);
+            int cut = 0;
+            size_t n2 = grow_region(&g, sx, sy, level,
+                                    4 * (uint32_t)found->count + (uint32_t)k + 1, &cut);
+            struct ca_calcification line;
+            memset(&line, 0, sizeof(line));
+            if (!cut && measure(&g, n2, norm, spacing_mm, params, cand->strong, &line)) {
+                c = line;
+                n = n2;
+                c.scale_mm = sigma;
+                c.contrast = cand->contrast;
+                c.linear = 1;
+            } else {
+                memcpy(g.region, g.saved, n * sizeof(uint32_t));
+            }
+        }
         c.peak_snr = (best - bg) / found->noise_sigma;
         c.excess_snr = region_excess(&g, n, bg) / found->noise_sigma;
         c.second_stage_score = INFINITY;
@@ -412,6 +505,8 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
 done:
     free(g.stamp);
     free(g.region);
+    free(g.saved);
+    free(g.inside);
     free(g.stack);
     free(g.ring);
     free(g.claimed);

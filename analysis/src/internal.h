@@ -59,11 +59,15 @@ struct ca_candidates {
 /*
  * Stage 3 on a crop (contiguous rows x columns): fills *found (free items with free)
  * and leaves the band-passes for region growing (rows * columns floats, caller buffers):
- * G(sigma_0) * img - G(dog_ratio * sigma_last) * img in fine and, with two scales or
- * more, G(sigma_0) * img - G(sigma_last) * img in narrow (see grow_narrow_sigma_max_mm).
- * narrow may be img itself: img is read no more by then. mask is the crop of the breast
- * mask. Errors: CA_ERR_OUT_OF_MEMORY.
+ * G(sigma_0) * img - G(dog_ratio * sigma_last) * img in fine and
+ * G(sigma_0) * img - G(grow_narrow_outer_sigma_mm) * img in narrow (see
+ * grow_narrow_sigma_max_mm). narrow may be img itself: img is read no more by then.
+ * mask is the crop of the breast mask. Errors: CA_ERR_OUT_OF_MEMORY.
  */
+/* The ladder step whose outer Gaussian is grow_narrow_outer_sigma_mm (sigmas_mm[s + 1],
+ * or dog_ratio * the last sigma for the last step), or -1 when there is none. */
+int ca_narrow_outer_step(const struct ca_params *p);
+
 int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
                        uint32_t columns, const double spacing_mm[2],
                        const struct ca_params *params, float *fine, float *narrow,

@@ -31,11 +31,13 @@ void ca_params_default(struct ca_params *p)
     p->contrast_scale_exponent = 0.6;
     p->blob_eigen_ratio_min = 0.25;
     p->max_candidates = 200000;
-    p->grow_fraction = 0.25;
+    p->grow_fraction = 0.2;
     p->grow_fraction_max = 0.75;
-    p->grow_snr_min = 15.0;
+    p->grow_linear_fraction = 0.5;
+    p->grow_snr_min = 12.0;
     p->background_scales = 3.0;
     p->grow_narrow_sigma_max_mm = 0.13;
+    p->grow_narrow_outer_sigma_mm = 0.21;
     p->macro_diameter_mm = 2.5;
     p->min_area_mm2 = 0.01;
     p->elongation_max = 3.0;
@@ -58,6 +60,18 @@ void ca_params_default(struct ca_params *p)
 static int positive(double v)
 {
     return isfinite(v) && v > 0.0;
+}
+
+int ca_narrow_outer_step(const struct ca_params *p)
+{
+    /* to a part in a million: the value usually comes from a configuration file */
+    for (uint32_t s = 0; s < p->scale_count && s < CA_MAX_SCALES; s++) {
+        double outer = s + 1 < p->scale_count ? p->sigmas_mm[s + 1]
+                                              : p->dog_ratio * p->sigmas_mm[s];
+        if (fabs(outer - p->grow_narrow_outer_sigma_mm) <= 1e-6 * outer)
+            return (int)s;
+    }
+    return -1;
 }
 
 int ca_params_check(const struct ca_params *p, char *msg)
@@ -84,8 +98,14 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !(p->grow_snr_min >= 0.0) || !isfinite(p->grow_snr_min) ||
         !positive(p->background_scales) || !positive(p->macro_diameter_mm) ||
         !(p->grow_narrow_sigma_max_mm >= 0.0) || !isfinite(p->grow_narrow_sigma_max_mm) ||
-        !(p->min_area_mm2 >= 0.0) || !(p->elongation_max >= 1.0))
+        !(p->min_area_mm2 >= 0.0) || !(p->elongation_max >= 1.0) ||
+        !(p->grow_linear_fraction >= p->grow_fraction) || !(p->grow_linear_fraction < 1.0))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid region growing parameters");
+    if (!(p->grow_narrow_outer_sigma_mm > p->sigmas_mm[0]) ||
+        !isfinite(p->grow_narrow_outer_sigma_mm))
+        return ca_fail(msg, CA_ERR_INVALID_ARGUMENT,
+                       "grow_narrow_outer_sigma_mm %g mm is not above the finest sigma",
+                       p->grow_narrow_outer_sigma_mm);
     if (!positive(p->cluster_kernel_mm) || p->tong_min_count == 0 ||
         !positive(p->birads_area_mm2) || p->birads_min_count == 0 ||
         !(p->suspicious_linear_fraction_max >= 0.0) ||

@@ -53,6 +53,7 @@ static json_t *calcification_json(const struct ca_calcification *c)
     json_object_set_new(o, "score", real4(c->contrast));
     json_object_set_new(o, "mean_intensity", real4(c->mean_intensity));
     json_object_set_new(o, "cluster", c->cluster >= 0 ? json_integer(c->cluster) : json_null());
+    json_object_set_new(o, "in_segmentation", json_boolean(c->in_segmentation));
     return o;
 }
 
@@ -244,7 +245,8 @@ int cn_results_write_mask(const char *output_dir, const struct cn_pipeline_image
     memcpy(buf, head, (size_t)head_len);
     uint8_t *p = buf + head_len;
     for (size_t i = 0; i < pixels; i++) {
-        uint32_t v = r->labels[i] > 65535u ? 65535u : r->labels[i];
+        uint32_t l = ca_segmentation_label(r, i);
+        uint32_t v = l > 65535u ? 65535u : l;
         p[2 * i] = (uint8_t)(v >> 8); /* PGM: most significant byte first */
         p[2 * i + 1] = (uint8_t)(v & 0xff);
     }
@@ -269,9 +271,19 @@ int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image 
         snprintf(err, err_len, "could not derive the UIDs of \"%s\"", path);
         return -1;
     }
+    /* the SEG paints the calcifications in the segmentation only (ca_segmentation_label) */
+    const struct ca_result *r = &record->result;
+    size_t pixels = (size_t)r->rows * r->columns;
+    uint8_t *painted = malloc(pixels ? pixels : 1);
+    if (!painted) {
+        snprintf(err, err_len, "out of memory writing \"%s\"", path);
+        return -1;
+    }
+    for (size_t i = 0; i < pixels; i++)
+        painted[i] = ca_segmentation_label(r, i) != 0;
     struct cn_seg_request request = {
         .source_path = record->source,
-        .labels = record->result.labels,
+        .mask = painted,
         .rows = record->result.rows,
         .columns = record->result.columns,
         .algorithm_name = "calcnode calcification detection",
@@ -283,7 +295,9 @@ int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image 
         .instance_number = instance_number,
     };
     char detail[512];
-    if (cn_seg_write(path, &request, detail, sizeof detail) != 0) {
+    int written = cn_seg_write(path, &request, detail, sizeof detail);
+    free(painted);
+    if (written != 0) {
         snprintf(err, err_len, "%s: could not write the Segmentation: %s", record->source,
                  detail);
         return -1;

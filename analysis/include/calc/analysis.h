@@ -103,20 +103,28 @@ struct ca_params {
     uint32_t max_candidates;           /* 200000: named cap on candidates per image */
 
     /* calcification masks */
-    double grow_fraction;        /* 0.25: grow over pixels above bg + fraction*(peak-bg) */
+    double grow_fraction;        /* 0.2: grow over pixels above bg + fraction*(peak-bg) */
     double grow_fraction_max;    /* 0.75: second try for a region that is too large at
                                     grow_fraction (a calcification on a vessel) */
-    double grow_snr_min;         /* 15: the growing level is at least bg + grow_snr_min *
+    double grow_linear_fraction; /* 0.5: grow_fraction of a line: a ridge candidate
+                                    at or above contrast_min grows at it, and such a
+                                    candidate's region found linear at grow_fraction
+                                    is grown again at it (the tissue
+                                    along a vessel stays out of a vascular one) */
+    double grow_snr_min;         /* 12: the growing level is at least bg + grow_snr_min *
                                     the image's finest-scale noise (ca_result.noise_sigma) */
     double background_scales;    /* 3.0: background ring radius in units of the scale */
     double grow_narrow_sigma_max_mm; /* 0.13: a candidate at or above contrast_min
                                     found at this sigma or finer grows on the narrow
-                                    band-pass G(sigma_0) - G(sigma_last), which also
-                                    removes a vessel under a vascular or linear
-                                    calcification; the others on the wide one,
+                                    band-pass G(sigma_0) - G(grow_narrow_outer_sigma_mm),
+                                    which also removes a vessel under a vascular or
+                                    linear calcification; the others on the wide one,
                                     G(sigma_0) - G(dog_ratio * sigma_last), which keeps
                                     the inside of a larger calcification. 0: every
                                     candidate grows on the wide one */
+    double grow_narrow_outer_sigma_mm; /* 0.21: the narrow band-pass's outer sigma,
+                                    above sigmas_mm[0]; free when it is one of the
+                                    last two of the ladder, else one more blur */
     double macro_diameter_mm;    /* 2.5: larger objects are macro and rejected (vascular
                                     and rim calcifications reach 2 mm) */
     double min_area_mm2;         /* 0.01: smaller objects are rejected, unless the
@@ -202,6 +210,11 @@ struct ca_calcification {
                                              candidates over its breast would give */
     double second_stage_score;  /* log odds of the second stage; INFINITY for a
                                    candidate at or above contrast_min */
+    int in_segmentation;   /* nonzero: painted in the segmentation (ca_segmentation_label):
+                              every calcification at or above contrast_min, and a
+                              second-stage detection only as a cluster member (alone,
+                              most such faint spots are noise, and its outline is
+                              only its core) */
 };
 
 /* One cluster: a set of calcifications for which the Tong rule, the BI-RADS rule or both
@@ -277,6 +290,10 @@ int ca_analyze(const struct ca_image *image, const struct ca_params *params,
 /* Frees everything *result owns and zeroes it; safe on a zeroed or freed result and on
  * NULL. */
 void ca_result_free(struct ca_result *result);
+
+/* The segmentation's value of pixel i (row major): its label when that calcification is
+ * in_segmentation, else 0. labels itself keeps every calcification's pixels. */
+uint32_t ca_segmentation_label(const struct ca_result *result, size_t i);
 
 #ifdef __cplusplus
 }
