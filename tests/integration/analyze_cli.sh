@@ -67,6 +67,12 @@ for c in im["clusters"]:
                              (c["small_group"] and c["score"] >= 0.70)), c
 # this phantom's malignant cluster has too few members for the rule: a small group
 assert any(c["reported"] and c["small_group"] for c in im["clusters"]), im["clusters"]
+# the segmentation paints a faint (second-stage, below contrast_min 5.5) detection only
+# as a cluster member; this phantom has both kinds of faint ones
+for c in im["calcifications"]:
+    assert c["in_segmentation"] == (c["contrast"] >= 5.5 or c["cluster"] is not None), c
+faint = [c for c in im["calcifications"] if c["contrast"] < 5.5]
+assert any(c["in_segmentation"] for c in faint) and not all(c["in_segmentation"] for c in faint), faint
 reported = [c["score"] for c in im["clusters"] if c["reported"]]
 assert im["max_score"] == (max(reported) if reported else None), im["max_score"]
 studies = json.load(open(sys.argv[1]))["studies"]
@@ -102,6 +108,17 @@ with open(sys.argv[2], "rb") as f:
     mask = np.frombuffer(f.read(), dtype=">u2").reshape(h, w) > 0
 assert frame.shape == mask.shape and (frame == mask).all(), "mask differs"
 print(f"SEG ok: {mask.sum()} calcification pixels")
+PY
+/usr/bin/python3 - "$out/good.mask.pgm" "$out/findings.json" <<'PY' || fail "the mask paints other calcifications than in_segmentation"
+import json, sys
+import numpy as np
+with open(sys.argv[1], "rb") as f:
+    head = f.readline() + f.readline() + f.readline()
+    w, h = map(int, head.split()[1:3])
+    labels = np.frombuffer(f.read(), dtype=">u2").reshape(h, w)
+calcs = json.load(open(sys.argv[2]))["images"][0]["calcifications"]
+painted = set(int(v) for v in np.unique(labels) if v)
+assert painted == {c["id"] for c in calcs if c["in_segmentation"]}, painted
 PY
 # report_probability_min from the configuration: at 1 no cluster is reported, none is in
 # the CAD report, and the image has no risk
