@@ -273,6 +273,11 @@ int cn_results_write_seg(const char *output_dir, const struct cn_pipeline_image 
     }
     /* the SEG paints the calcifications in the segmentation only (ca_segmentation_label) */
     const struct ca_result *r = &record->result;
+    if (!r->labels) {
+        snprintf(err, err_len, "%s: no calcification labels for the Segmentation",
+                 record->source);
+        return -1;
+    }
     size_t pixels = (size_t)r->rows * r->columns;
     uint8_t *painted = malloc(pixels ? pixels : 1);
     if (!painted) {

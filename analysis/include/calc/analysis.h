@@ -292,7 +292,8 @@ int ca_analyze(const struct ca_image *image, const struct ca_params *params,
 void ca_result_free(struct ca_result *result);
 
 /* The segmentation's value of pixel i (row major): its label when that calcification is
- * in_segmentation, else 0. labels itself keeps every calcification's pixels. */
+ * in_segmentation, else 0. labels itself keeps every calcification's pixels and must
+ * not have been freed; i < rows * columns. */
 uint32_t ca_segmentation_label(const struct ca_result *result, size_t i);
 
 #ifdef __cplusplus
