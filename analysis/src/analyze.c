@@ -229,19 +229,23 @@ int ca_make_clusters(const uint32_t *labels, const double sp[2],
         cl->x_px /= cl->count;
         cl->y_px /= cl->count;
         /* the linear fraction is taken over the members at or above contrast_min: the
-           shape of a faint second-stage member is too uncertain to outvote them */
-        uint32_t linear = 0, strong = 0;
+           shape of a faint second-stage member is too uncertain to outvote them. The
+           member counts take confident faint members too (confident_score_min), once
+           strong_member_min strong ones are there. */
+        uint32_t linear = 0, strong = 0, confident = 0;
         for (uint32_t k = 0; k < cl->count; k++) {
             const struct ca_calcification *m = &out->calcifications[cl->members[k]];
             int is_strong = isinf(m->second_stage_score);
             strong += is_strong;
             linear += is_strong && m->linear;
+            confident += m->second_stage_score >= p->confident_score_min;
         }
-        int not_vascular = linear <= p->suspicious_linear_fraction_max * strong;
+        int qualifies = linear <= p->suspicious_linear_fraction_max * strong && /* vessels */
+                       strong >= p->strong_member_min;
         cl->suspicious = (cl->rule_tong || cl->count >= p->suspicious_min_count) &&
-                         strong >= p->suspicious_strong_min && not_vascular;
+                         confident >= p->suspicious_strong_min && qualifies;
         cl->small_group = !cl->suspicious && p->small_group_strong_min > 0 &&
-                          strong >= p->small_group_strong_min && not_vascular;
+                          confident >= p->small_group_strong_min && qualifies;
     }
 done:
     free(sub);

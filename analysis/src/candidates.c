@@ -165,10 +165,7 @@ static int scan_scale(const float *inner, const float *outer, const uint8_t *mas
                       const struct blocks *b, const struct ca_params *params,
                       struct ca_candidates *found)
 {
-    /* coarser scales answer more to parenchyma than to calcifications: their threshold
-       rises as (sigma_i / sigma_0)^contrast_scale_exponent */
-    double factor = pow(params->sigmas_mm[scale] / params->sigmas_mm[0],
-                        params->contrast_scale_exponent);
+    double factor = ca_contrast_factor(params, scale);
     float cmin = (float)(params->second_stage_contrast_min * factor);
     float strong_min = (float)(params->contrast_min * factor);
     for (uint32_t y = 1; y + 1 < rows; y++) {

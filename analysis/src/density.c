@@ -1,7 +1,8 @@
 /*
- * Candidate density around a point (a feature of the second stage, DESIGN.md 7.4): the
- * candidates of an image are bucketed once into square cells of the counting radius,
- * so a count visits the 3x3 cells around the point only.
+ * Candidate density around a point (features of the second stage, DESIGN.md 7.4): the
+ * candidates of an image (all of them, or the faint ones at or above a contrast per
+ * scale) are bucketed once into square cells of the counting radius, so a count visits the 3x3
+ * cells around the point only.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -9,8 +10,15 @@
 
 #include "internal.h"
 
+static int included(const struct ca_candidate *c, const float *contrast_min_by_scale)
+{
+    return !contrast_min_by_scale ||
+           (!c->strong && c->contrast >= contrast_min_by_scale[c->scale]);
+}
+
 int ca_candidate_grid_build(const struct ca_candidates *found, uint32_t rows,
                             uint32_t columns, const double spacing_mm[2], double radius_mm,
+                            const float *contrast_min_by_scale,
                             struct ca_candidate_grid *grid)
 {
     memset(grid, 0, sizeof(*grid));
@@ -31,21 +39,27 @@ int ca_candidate_grid_build(const struct ca_candidates *found, uint32_t rows,
         return CA_ERR_OUT_OF_MEMORY;
     }
     /* counting sort by cell: start[c] .. start[c + 1] - 1 index points of cell c */
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ca_candidate *c = &found->items[i];
+        if (!included(c, contrast_min_by_scale))
+            continue;
         grid->start[(size_t)(c->y / grid->cell_r) * grid->nc + c->x / grid->cell_c + 1]++;
+        kept++;
     }
     for (size_t c = 0; c < cells; c++)
         grid->start[c + 1] += grid->start[c];
     for (size_t i = 0; i < n; i++) {
         const struct ca_candidate *c = &found->items[i];
+        if (!included(c, contrast_min_by_scale))
+            continue;
         size_t cell = (size_t)(c->y / grid->cell_r) * grid->nc + c->x / grid->cell_c;
         size_t at = grid->start[cell] + fill[cell]++;
         grid->points[2 * at] = c->x;
         grid->points[2 * at + 1] = c->y;
     }
     free(fill);
-    grid->count = n;
+    grid->count = kept;
     return 0;
 }
 

@@ -330,8 +330,9 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
 {
     struct grower g;
     memset(&g, 0, sizeof(g));
-    struct ca_candidate_grid grid;
+    struct ca_candidate_grid grid, bright_grid;
     memset(&grid, 0, sizeof(grid));
+    memset(&bright_grid, 0, sizeof(bright_grid));
     g.fine = fine;
     g.crop = crop;
     g.full_columns = full_columns;
@@ -365,14 +366,22 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
         goto done;
     if (found->count > 0) /* qsort's array may not be NULL, even when empty */
         qsort(found->items, found->count, sizeof(found->items[0]), by_strength);
-    rc = ca_candidate_grid_build(found, crop.height, crop.width, spacing_mm,
-                                 params->second_stage_candidate_radius_mm, &grid);
+    double r_mm = params->second_stage_candidate_radius_mm;
+    float bright_min[CA_MAX_SCALES];
+    for (uint32_t s = 0; s < params->scale_count; s++)
+        bright_min[s] = (float)(params->second_stage_bright_contrast * ca_contrast_factor(params, s));
+    rc = ca_candidate_grid_build(found, crop.height, crop.width, spacing_mm, r_mm, NULL, &grid);
+    if (rc == 0)
+        rc = ca_candidate_grid_build(found, crop.height, crop.width, spacing_mm, r_mm,
+                                     bright_min, &bright_grid);
     if (rc < 0)
         goto done;
-    double r_mm = params->second_stage_candidate_radius_mm;
-    double expected = out->breast_area_mm2 > 0.0
-                          ? (double)found->count / out->breast_area_mm2 * M_PI * r_mm * r_mm
-                          : 0.0;
+    /* the counts a uniform spread over the breast would give */
+    double disc_per_area = out->breast_area_mm2 > 0.0
+                               ? M_PI * r_mm * r_mm / out->breast_area_mm2
+                               : 0.0;
+    double expected = (double)grid.count * disc_per_area;
+    double bright_expected = (double)bright_grid.count * disc_per_area;
     for (size_t k = 0; k < found->count && rc == 0; k++) {
         const struct ca_candidate *cand = &found->items[k];
         if (*label_at(&g, cand->x, cand->y))
@@ -483,11 +492,17 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
                                                       c.y_px - crop.y0, spacing_mm, r_mm);
             c.candidate_neighbours = around ? around - 1 : 0; /* itself excluded */
             c.candidate_neighbours_expected = expected;
+            uint32_t bright = ca_candidate_grid_count(&bright_grid, c.x_px - crop.x0,
+                                                      c.y_px - crop.y0, spacing_mm, r_mm);
+            uint32_t self = cand->contrast >= bright_min[cand->scale];
+            c.bright_neighbours = bright >= self ? bright - self : 0;
+            c.bright_neighbours_expected = bright_expected;
             struct ca_second_stage_features f = {
                 c.contrast,   cand->scale,  c.linear,
                 c.area_mm2,   c.elongation, c.excess_snr,
                 c.peak_snr,   c.strong_neighbours, c.candidate_neighbours,
-                c.candidate_neighbours_expected};
+                c.candidate_neighbours_expected, c.bright_neighbours,
+                c.bright_neighbours_expected};
             c.second_stage_score = ca_second_stage_score(&f);
             if (c.second_stage_score < params->second_stage_threshold) {
                 rc = claim_rejected(&g, n);
@@ -511,5 +526,6 @@ done:
     free(g.ring);
     free(g.claimed);
     ca_candidate_grid_free(&grid);
+    ca_candidate_grid_free(&bright_grid);
     return rc;
 }

@@ -68,6 +68,11 @@ struct ca_candidates {
  * or dog_ratio * the last sigma for the last step), or -1 when there is none. */
 int ca_narrow_outer_step(const struct ca_params *p);
 
+/* How much more contrast a candidate needs at scale s than at the finest: coarser scales
+ * answer more to parenchyma than to calcifications, so every contrast threshold rises as
+ * (sigma_s / sigma_0)^contrast_scale_exponent. */
+double ca_contrast_factor(const struct ca_params *p, uint32_t s);
+
 int ca_find_candidates(const float *img, const uint8_t *mask, uint32_t rows,
                        uint32_t columns, const double spacing_mm[2],
                        const struct ca_params *params, float *fine, float *narrow,
@@ -96,13 +101,16 @@ struct ca_candidate_grid {
     uint32_t cell_r, cell_c, nr, nc; /* cell size in pixels; cells per column, per row */
     uint32_t *start;                 /* nr * nc + 1: first point of each cell */
     uint32_t *points;                /* x, y (crop pixels) of each candidate, by cell */
-    size_t count;                    /* candidates */
+    size_t count;                    /* candidates bucketed */
 };
 
-/* Buckets found->items (crop of rows x columns pixels) for counts within radius_mm.
- * Free with ca_candidate_grid_free (also after an error). Errors: CA_ERR_OUT_OF_MEMORY. */
+/* Buckets found->items (crop of rows x columns pixels) for counts within radius_mm: all
+ * of them when contrast_min_by_scale is NULL, else those below contrast_min (not strong)
+ * whose contrast is at least contrast_min_by_scale[scale]. Free with ca_candidate_grid_free (also after an error).
+ * Errors: CA_ERR_OUT_OF_MEMORY. */
 int ca_candidate_grid_build(const struct ca_candidates *found, uint32_t rows,
                             uint32_t columns, const double spacing_mm[2], double radius_mm,
+                            const float *contrast_min_by_scale,
                             struct ca_candidate_grid *grid);
 
 /* Candidates within radius_mm (the grid's radius or less) of (x_px, y_px), crop pixels. */
@@ -124,6 +132,8 @@ struct ca_second_stage_features {
     uint32_t candidate_neighbours;        /* candidates within candidate_radius_mm */
     double candidate_neighbours_expected; /* the image's candidates per breast area
                                              times the disc's area */
+    uint32_t bright_neighbours;         /* the same for candidates below contrast_min */
+    double bright_neighbours_expected;  /* at or above second_stage_bright_contrast */
 };
 
 /* Log odds that the region is a calcification: a logistic model on the features and

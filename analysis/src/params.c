@@ -49,11 +49,14 @@ void ca_params_default(struct ca_params *p)
     p->suspicious_linear_fraction_max = 0.75;
     p->suspicious_strong_min = 5;
     p->small_group_strong_min = 3;
+    p->confident_score_min = 0.5;
+    p->strong_member_min = 2;
     p->second_stage_contrast_min = 2.0;
     p->second_stage_threshold = -2.3;
     p->second_stage_radius_mm = 5.0;
     p->second_stage_grow_snr_min = 40.0;
     p->second_stage_candidate_radius_mm = 2.5;
+    p->second_stage_bright_contrast = 3.5;
     p->cluster_score_min = 0.0;
 }
 
@@ -72,6 +75,11 @@ int ca_narrow_outer_step(const struct ca_params *p)
             return (int)s;
     }
     return -1;
+}
+
+double ca_contrast_factor(const struct ca_params *p, uint32_t s)
+{
+    return pow(p->sigmas_mm[s] / p->sigmas_mm[0], p->contrast_scale_exponent);
 }
 
 int ca_params_check(const struct ca_params *p, char *msg)
@@ -109,7 +117,7 @@ int ca_params_check(const struct ca_params *p, char *msg)
     if (!positive(p->cluster_kernel_mm) || p->tong_min_count == 0 ||
         !positive(p->birads_area_mm2) || p->birads_min_count == 0 ||
         !(p->suspicious_linear_fraction_max >= 0.0) ||
-        !(p->suspicious_linear_fraction_max <= 1.0))
+        !(p->suspicious_linear_fraction_max <= 1.0) || isnan(p->confident_score_min))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid cluster parameters");
     if (!positive(p->second_stage_contrast_min) ||
         !(p->second_stage_contrast_min <= p->contrast_min) ||
@@ -117,6 +125,8 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !isfinite(p->second_stage_radius_mm) || !(p->second_stage_grow_snr_min >= 0.0) ||
         !isfinite(p->second_stage_grow_snr_min) || isnan(p->cluster_score_min) ||
         !positive(p->second_stage_candidate_radius_mm) ||
+        !positive(p->second_stage_bright_contrast) ||
+        !(p->second_stage_bright_contrast <= p->contrast_min) ||
         !isfinite(p->second_stage_candidate_radius_mm))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid second stage parameters");
     return 0;

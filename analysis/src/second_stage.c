@@ -17,23 +17,28 @@
 #define ELONGATION_CAP 100.0
 
 enum { F_LOG_CONTRAST, F_SCALE, F_LINEAR, F_LOG_AREA, F_LOG_ELONGATION, F_LOG_EXCESS,
-       F_LOG_PEAK, F_LOG1P_NEIGHBOURS, F_LOG1P_CANDIDATES, F_LOG1P_EXPECTED, F_COUNT };
+       F_LOG_PEAK, F_LOG1P_NEIGHBOURS, F_LOG1P_CANDIDATES, F_LOG1P_EXPECTED, F_LOG1P_BRIGHT,
+       F_LOG1P_BRIGHT_EXPECTED, F_COUNT };
 /* The products x[i] * x[j], i <= j, in the order i = 0..F_COUNT-1, j = i..F_COUNT-1. */
 #define F_PAIRS (F_COUNT * (F_COUNT + 1) / 2)
 
 /* tools/fit-second-stage output: the intercept, one weight per feature above, one per
  * product. */
-static const double intercept = -41.4648;
+static const double intercept = -19.1937;
 static const double linear[F_COUNT] = {
-    1.34642, -8.05384, 3.13314, 3.4755, 45.568, 6.84884, 7.81224, -0.455926, 10.736, 9.54636};
+    -10.2322, -6.20295, 2.04035, 3.83434, 34.0718, 10.1434, 11.734, -5.87048, -9.40457,
+    13.0311, 5.08929, -2.38604};
 static const double quadratic[F_PAIRS] = {
-    3.96197, -5.0103, 1.26281, -0.685799, -3.26976, 2.00093, 0.908239, 1.12964, -4.60087,
-    -1.95881, 1.67729, -0.576226, -0.956261, 2.74264, 0.23557, -0.303853, 0.257217,
-    0.944634, 0.619465, 3.13314, 0.088327, 0.830354, -0.318213, 0.662929, 0.012801,
-    -0.430382, -1.90146, 0.991501, -5.82308, 0.176799, 0.938165, -0.103225, -1.54356,
-    2.93123, 1.95511, 4.37763, -13.8826, 0.250219, 2.25009, -13.7829, -0.691632, 0.0980202,
-    -0.0943858, 0.435659, -1.87837, 0.269863, -0.982623, 0.299674, -0.959521, -1.45573,
-    1.42411, 1.06143, -2.92774, 1.08454, 0.359141};
+    3.67551, -6.09252, 0.919777, -0.937827, -4.54648, 1.27948, 1.57696, 1.42309,
+    -2.79846, 0.836865, -1.19363, -3.13142, 1.79539, -0.437759, -0.599349, 1.73635,
+    0.409733, -0.185861, 0.172321, 1.11483, 0.662982, -0.0390893, -0.133335, 2.04035,
+    -0.301944, 0.432319, 0.442115, -0.120302, 0.180983, 0.205914, -2.17014, -0.528022,
+    -0.199633, 0.948675, -7.99938, 0.460641, 0.643132, 0.217339, -1.81353, 2.99177,
+    0.150394, -0.78201, 1.73062, 5.47454, -15.8969, 2.0669, 5.36455, -14.7207,
+    -0.116303, 1.2898, -0.455282, -0.193667, -0.42044, 0.0694526, -2.55429, 0.52263,
+    -0.100389, 0.0246609, -0.747728, -0.754662, -1.66981, 0.3957, 2.60106, -1.55796,
+    1.95453, 2.67284, -0.064975, -0.212497, -0.320691, 2.33447, -1.63978, -0.840571,
+    -0.348796, 0.9018, -1.50181, -0.246164, -1.35287, 2.0064};
 
 static double safe_log(double v)
 {
@@ -53,6 +58,8 @@ double ca_second_stage_score(const struct ca_second_stage_features *f)
     x[F_LOG1P_NEIGHBOURS] = log1p((double)f->strong_neighbours);
     x[F_LOG1P_CANDIDATES] = log1p((double)f->candidate_neighbours);
     x[F_LOG1P_EXPECTED] = log1p(f->candidate_neighbours_expected);
+    x[F_LOG1P_BRIGHT] = log1p((double)f->bright_neighbours);
+    x[F_LOG1P_BRIGHT_EXPECTED] = log1p(f->bright_neighbours_expected);
     double s = intercept;
     int pair = 0;
     for (int i = 0; i < F_COUNT; i++) {

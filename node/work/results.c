@@ -51,6 +51,11 @@ static json_t *calcification_json(const struct ca_calcification *c)
     json_object_set_new(o, "scale_mm", real4(c->scale_mm));
     json_object_set_new(o, "contrast", real4(c->contrast));
     json_object_set_new(o, "score", real4(c->contrast));
+    /* the second stage's log odds for a detection below contrast_min (null above it):
+       why a faint detection did or did not join a cluster (cluster_score_min) */
+    json_object_set_new(o, "second_stage_score", isinf(c->second_stage_score)
+                                                     ? json_null()
+                                                     : real4(c->second_stage_score));
     json_object_set_new(o, "mean_intensity", real4(c->mean_intensity));
     json_object_set_new(o, "cluster", c->cluster >= 0 ? json_integer(c->cluster) : json_null());
     json_object_set_new(o, "in_segmentation", json_boolean(c->in_segmentation));

@@ -80,10 +80,24 @@ static void test_analyze_finds_every_blob_and_nothing_far_from_them(void **state
     assert_true(r.clusters[0].rule_tong && r.clusters[0].rule_birads);
     assert_true(r.clusters[0].suspicious);
     assert_true(r.clusters[0].count >= 6);
-    assert_true(fabs(r.clusters[0].x_px * SPACING_MM - 16.2) < 0.5);
-    assert_true(fabs(r.clusters[0].y_px * SPACING_MM - 25.6) < 0.5);
-    for (uint32_t k = 0; k < r.clusters[0].count; k++)
-        assert_int_equal(r.calcifications[r.clusters[0].members[k]].cluster, 0);
+    /* its strong members are the six blobs; faint noise peaks the second stage keeps
+       around them may join it (near a strong group it favours faint members) */
+    double sx = 0.0, sy = 0.0;
+    uint32_t strong = 0;
+    for (uint32_t k = 0; k < r.clusters[0].count; k++) {
+        const struct ca_calcification *m = &r.calcifications[r.clusters[0].members[k]];
+        assert_int_equal(m->cluster, 0);
+        if (!isinf(m->second_stage_score))
+            continue;
+        sx += m->x_px * SPACING_MM;
+        sy += m->y_px * SPACING_MM;
+        strong++;
+    }
+    assert_int_equal(strong, 6);
+    assert_true(fabs(sx / strong - 16.2) < 0.2);
+    assert_true(fabs(sy / strong - 25.6) < 0.2);
+    for (size_t b = 0; b < 6; b++)
+        assert_int_equal(found_near(&r, blobs[b].x_mm, blobs[b].y_mm)->cluster, 0);
     ca_result_free(&r);
     free(px);
     free(v);
@@ -292,6 +306,44 @@ static void test_analyze_second_stage_keeps_a_faint_blob_beside_a_cluster_not_al
     free(v);
 }
 
+/* A group of faint blobs (none at contrast_min) is what the bright-neighbour count
+ * sees: each member counts the others, and none counts when the bright contrast is
+ * contrast_min itself (every faint candidate lies below it). */
+static void test_analyze_faint_members_count_each_other_as_bright_neighbours(void **state)
+{
+    (void)state;
+    double *v = breast_canvas();
+    for (size_t b = 0; b < 6; b++)
+        add_blob(v, blobs[b], FAINT_AMPLITUDE);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_params p;
+    ca_params_default(&p);
+    p.second_stage_threshold = -INFINITY; /* every faint region kept, with its features */
+    p.second_stage_bright_contrast = p.second_stage_contrast_min;
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    for (size_t b = 0; b < 6; b++) {
+        const struct ca_calcification *c = found_near(&r, blobs[b].x_mm, blobs[b].y_mm);
+        assert_non_null(c);
+        assert_false(isinf(c->second_stage_score));
+        assert_true(c->bright_neighbours >= 5);
+        assert_true(c->bright_neighbours <= c->candidate_neighbours);
+        assert_true(c->bright_neighbours_expected > 0.0);
+    }
+    ca_result_free(&r);
+    p.second_stage_bright_contrast = p.contrast_min;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    assert_true(r.calcification_count > 0);
+    for (size_t i = 0; i < r.calcification_count; i++) {
+        assert_int_equal(r.calcifications[i].bright_neighbours, 0);
+        assert_true(r.calcifications[i].bright_neighbours_expected == 0.0);
+    }
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
 /* The group of six blobs with its last two faint, as pixels (the caller frees them). */
 static uint16_t *group_of_four_strong_two_faint(void)
 {
@@ -312,6 +364,7 @@ static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void 
     ca_params_default(&p);
     p.second_stage_threshold = TEST_SECOND_STAGE_THRESHOLD;
     p.cluster_score_min = TEST_SECOND_STAGE_THRESHOLD; /* every kept region clusters */
+    p.confident_score_min = INFINITY; /* only the strong members count */
     struct ca_result r;
     assert_int_equal(ca_analyze(&im, &p, &r), 0);
     for (size_t b = 0; b < 6; b++) {
@@ -336,6 +389,13 @@ static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void 
     assert_int_equal(r.cluster_count, 1);
     assert_true(r.clusters[0].suspicious);
     assert_false(r.clusters[0].small_group); /* the two never hold together */
+    ca_result_free(&r);
+    /* faint members confident enough count too: 4 strong + 2 faint >= 5 */
+    p.suspicious_strong_min = 5;
+    p.confident_score_min = TEST_SECOND_STAGE_THRESHOLD;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    assert_int_equal(r.cluster_count, 1);
+    assert_true(r.clusters[0].suspicious);
     ca_result_free(&r);
     free(px);
 }
@@ -413,28 +473,26 @@ static void test_analyze_reports_bad_input_with_error_codes(void **state)
     im.has_padding = 1;
     assert_int_equal(ca_analyze(&im, NULL, &r), CA_ERR_NO_BREAST);
 
-    struct ca_params p;
-    ca_params_default(&p);
-    p.scale_count = 0;
-    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
-    ca_params_default(&p);
-    p.sigmas_mm[2] = p.sigmas_mm[1];
-    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
-    ca_params_default(&p);
-    p.second_stage_contrast_min = p.contrast_min + 1.0; /* above the strong threshold */
-    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
-    ca_params_default(&p);
-    p.second_stage_threshold = NAN;
-    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
-    ca_params_default(&p);
-    p.second_stage_radius_mm = 0.0;
-    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
-    ca_params_default(&p);
-    p.grow_linear_fraction = p.grow_fraction / 2.0; /* below the blob's fraction */
-    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
-    ca_params_default(&p);
-    p.grow_narrow_outer_sigma_mm = p.sigmas_mm[0]; /* no band left */
-    assert_int_equal(ca_analyze(&im, &p, &r), CA_ERR_INVALID_ARGUMENT);
+    /* one parameter out of its range each */
+    enum { BAD_PARAMS = 11 };
+    struct ca_params bad_params[BAD_PARAMS];
+    for (size_t i = 0; i < BAD_PARAMS; i++)
+        ca_params_default(&bad_params[i]);
+    bad_params[0].scale_count = 0;
+    bad_params[1].sigmas_mm[2] = bad_params[1].sigmas_mm[1];
+    bad_params[2].second_stage_contrast_min = bad_params[2].contrast_min + 1.0; /* > strong */
+    bad_params[3].second_stage_threshold = NAN;
+    bad_params[4].second_stage_radius_mm = 0.0;
+    bad_params[5].grow_linear_fraction = bad_params[5].grow_fraction / 2.0; /* < blob's */
+    bad_params[6].grow_narrow_outer_sigma_mm = bad_params[6].sigmas_mm[0]; /* no band */
+    bad_params[7].second_stage_bright_contrast = 0.0;
+    bad_params[8].second_stage_bright_contrast = bad_params[8].contrast_min + 0.5; /* > strong */
+    bad_params[9].confident_score_min = NAN;
+    bad_params[10].cluster_score_min = NAN;
+    for (size_t i = 0; i < BAD_PARAMS; i++) {
+        print_message("parameter set %zu\n", i);
+        assert_int_equal(ca_analyze(&im, &bad_params[i], &r), CA_ERR_INVALID_ARGUMENT);
+    }
     assert_string_equal(ca_strerror(CA_ERR_NO_BREAST), "no breast found");
     assert_string_equal(ca_strerror(12345), "unknown error");
     free(px);
@@ -473,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_analyze_chain_of_segments_is_no_suspicious_cluster),
         cmocka_unit_test(test_analyze_rejects_a_3_mm_disc_as_macro),
         cmocka_unit_test(test_analyze_second_stage_keeps_a_faint_blob_beside_a_cluster_not_alone),
+        cmocka_unit_test(test_analyze_faint_members_count_each_other_as_bright_neighbours),
         cmocka_unit_test(test_analyze_cluster_of_second_stage_members_needs_strong_ones),
         cmocka_unit_test(test_analyze_faint_members_below_cluster_score_min_stay_single),
         cmocka_unit_test(test_analyze_is_deterministic),

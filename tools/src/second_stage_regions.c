@@ -7,6 +7,7 @@
  * a candidate below contrast_min is kept, and prints one line per calcification:
  *   stem x_px y_px spacing_mm strong contrast scale_index linear area_mm2 elongation
  *   excess_snr peak_snr strong_neighbours candidate_neighbours candidate_neighbours_expected
+ *   bright_neighbours bright_neighbours_expected
  * (strong = 1: at or above contrast_min, kept without the second stage). Exit status 0
  * success, 1 an input failed, 2 usage error. */
 #include <libgen.h>
@@ -61,11 +62,12 @@ static int dump(const char *path, const struct ca_params *params)
         *dot = '\0';
     for (size_t i = 0; i < r.calcification_count; i++) {
         const struct ca_calcification *c = &r.calcifications[i];
-        printf("%s %.3f %.3f %.6g %d %.6g %d %d %.6g %.6g %.6g %.6g %u %u %.6g\n", stem,
+        printf("%s %.3f %.3f %.6g %d %.6g %d %d %.6g %.6g %.6g %.6g %u %u %.6g %u %.6g\n", stem,
                c->x_px, c->y_px, input.spacing_mm[0], isinf(c->second_stage_score) ? 1 : 0,
                c->contrast, scale_index(params, c->scale_mm), c->linear, c->area_mm2,
                c->elongation, c->excess_snr, c->peak_snr, c->strong_neighbours,
-               c->candidate_neighbours, c->candidate_neighbours_expected);
+               c->candidate_neighbours, c->candidate_neighbours_expected,
+               c->bright_neighbours, c->bright_neighbours_expected);
     }
     ca_result_free(&r);
     cn_dcm_image_free(&im);

@@ -144,13 +144,23 @@ struct ca_params {
                                               of linear members (among those at or
                                               above contrast_min) is vascular, never
                                               suspicious */
-    uint32_t suspicious_strong_min;        /* 5: members at or above contrast_min (not
-                                              second-stage detections) a suspicious
-                                              cluster needs */
-    uint32_t small_group_strong_min;       /* 3: members at or above contrast_min that
-                                              make a cluster below the suspicious rule a
-                                              small group (ca_cluster.small_group); 0:
-                                              none is */
+    uint32_t suspicious_strong_min;        /* 5: confident members (at or above
+                                              contrast_min, or confident_score_min) a
+                                              suspicious cluster needs */
+    uint32_t small_group_strong_min;       /* 3: confident members that make a cluster
+                                              below the suspicious rule a small group
+                                              (ca_cluster.small_group); 0: none is */
+    double confident_score_min;            /* 0.5: second-stage score from which a
+                                              member below contrast_min counts as
+                                              confident: in dense, noisier tissue every
+                                              member of a malignant cluster can lie below
+                                              contrast_min; INFINITY: none does */
+    uint32_t strong_member_min;            /* 2: members at or above contrast_min that a
+                                              suspicious cluster or small group needs
+                                              however many confident faint ones it has:
+                                              on the noisier 0.2 mm mini-MIAS normals,
+                                              groups of faint detections with at most one
+                                              strong member would be reported */
 
     /* second stage (DESIGN.md 7.4): a candidate weaker than contrast_min but at least
        second_stage_contrast_min (scaled per scale like contrast_min) is grown and kept
@@ -170,6 +180,14 @@ struct ca_params {
                                                 against its expected value (noise peaks
                                                 are spread evenly, a cluster's faint
                                                 members are not) */
+    double second_stage_bright_contrast; /* 3.5: contrast (noise units, scaled with the
+                                            detection scale as contrast_min is) from
+                                            which a candidate below contrast_min counts
+                                            as a bright neighbour: a cluster whose
+                                            members all lie below contrast_min (dense,
+                                            noisier tissue) is a local excess of these,
+                                            which the count of all candidates does not
+                                            show */
     double cluster_score_min;          /* 0.0: second-stage score a calcification needs
                                           to take part in clusters (those at or above
                                           contrast_min always do); the fainter ones kept
@@ -208,6 +226,12 @@ struct ca_calcification {
                                       excluded (second-stage detections only, else 0) */
     double candidate_neighbours_expected; /* the count a uniform spread of the image's
                                              candidates over its breast would give */
+    uint32_t bright_neighbours; /* candidates below contrast_min but at or above
+                                   second_stage_bright_contrast within
+                                   second_stage_candidate_radius_mm, itself excluded
+                                   (second-stage detections only, else 0) */
+    double bright_neighbours_expected; /* the same for a uniform spread of the image's
+                                          bright candidates */
     double second_stage_score;  /* log odds of the second stage; INFINITY for a
                                    candidate at or above contrast_min */
     int in_segmentation;   /* nonzero: painted in the segmentation (ca_segmentation_label):
@@ -235,7 +259,7 @@ struct ca_cluster {
                            of scattered benign or spurious findings are kept with
                            suspicious = 0 so a later stage can still see them. */
     int small_group;    /* nonzero: not suspicious, but at least small_group_strong_min
-                           members at or above contrast_min, no larger linear fraction than
+                           confident members, no larger linear fraction than
                            a suspicious cluster may have: a small group of conspicuous
                            calcifications (BI-RADS: 3 or more within 1 cm2). Malignant
                            clusters whose fainter members were missed look like this, and
