@@ -369,7 +369,8 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
     double r_mm = params->second_stage_candidate_radius_mm;
     float bright_min[CA_MAX_SCALES];
     for (uint32_t s = 0; s < params->scale_count; s++)
-        bright_min[s] = (float)(params->second_stage_bright_contrast * ca_contrast_factor(params, s));
+        bright_min[s] =
+            (float)(params->second_stage_bright_contrast * ca_contrast_factor(params, s));
     rc = ca_candidate_grid_build(found, crop.height, crop.width, spacing_mm, r_mm, NULL, &grid);
     if (rc == 0)
         rc = ca_candidate_grid_build(found, crop.height, crop.width, spacing_mm, r_mm,

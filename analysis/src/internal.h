@@ -106,7 +106,8 @@ struct ca_candidate_grid {
 
 /* Buckets found->items (crop of rows x columns pixels) for counts within radius_mm: all
  * of them when contrast_min_by_scale is NULL, else those below contrast_min (not strong)
- * whose contrast is at least contrast_min_by_scale[scale]. Free with ca_candidate_grid_free (also after an error).
+ * whose contrast is at least contrast_min_by_scale[scale]. Free with
+ * ca_candidate_grid_free (also after an error).
  * Errors: CA_ERR_OUT_OF_MEMORY. */
 int ca_candidate_grid_build(const struct ca_candidates *found, uint32_t rows,
                             uint32_t columns, const double spacing_mm[2], double radius_mm,

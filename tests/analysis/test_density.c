@@ -91,7 +91,7 @@ static void test_density_grid_counts_equal_a_scan_of_every_candidate(void **stat
     check_against_scan(square, 0.3, CANDIDATES, NULL);
 }
 
-static void test_density_grid_of_bright_candidates_counts_faint_ones_at_their_scale_minimum(
+static void test_density_grid_of_bright_faint_candidates_counts_them(
     void **state)
 {
     (void)state;
@@ -112,7 +112,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_density_grid_counts_equal_a_scan_of_every_candidate),
-        cmocka_unit_test(test_density_grid_of_bright_candidates_counts_faint_ones_at_their_scale_minimum),
+        cmocka_unit_test(test_density_grid_of_bright_faint_candidates_counts_them),
         cmocka_unit_test(test_density_grid_of_no_candidates_counts_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
