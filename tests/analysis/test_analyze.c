@@ -397,6 +397,13 @@ static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void 
     assert_int_equal(r.cluster_count, 1);
     assert_true(r.clusters[0].suspicious);
     ca_result_free(&r);
+    /* ... but only with strong_member_min strong ones: 4 < 5 */
+    p.strong_member_min = 5;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    assert_int_equal(r.cluster_count, 1);
+    assert_false(r.clusters[0].suspicious);
+    assert_false(r.clusters[0].small_group);
+    ca_result_free(&r);
     free(px);
 }
 
