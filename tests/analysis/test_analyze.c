@@ -355,6 +355,18 @@ static uint16_t *group_of_four_strong_two_faint(void)
     return px;
 }
 
+/* Analyses im with p and checks that it holds one cluster with these rule flags. */
+static void expect_one_cluster(const struct ca_image *im, const struct ca_params *p,
+                               int suspicious, int small_group)
+{
+    struct ca_result r;
+    assert_int_equal(ca_analyze(im, p, &r), 0);
+    assert_int_equal(r.cluster_count, 1);
+    assert_int_equal(r.clusters[0].suspicious != 0, suspicious);
+    assert_int_equal(r.clusters[0].small_group != 0, small_group);
+    ca_result_free(&r);
+}
+
 static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void **state)
 {
     (void)state;
@@ -379,31 +391,16 @@ static void test_analyze_cluster_of_second_stage_members_needs_strong_ones(void 
     assert_true(r.clusters[0].small_group); /* but >= small_group_strong_min (3) */
     ca_result_free(&r);
     p.small_group_strong_min = 5;
-    assert_int_equal(ca_analyze(&im, &p, &r), 0);
-    assert_int_equal(r.cluster_count, 1);
-    assert_false(r.clusters[0].suspicious);
-    assert_false(r.clusters[0].small_group);
-    ca_result_free(&r);
+    expect_one_cluster(&im, &p, 0, 0);
     p.suspicious_strong_min = 4;
-    assert_int_equal(ca_analyze(&im, &p, &r), 0);
-    assert_int_equal(r.cluster_count, 1);
-    assert_true(r.clusters[0].suspicious);
-    assert_false(r.clusters[0].small_group); /* the two never hold together */
-    ca_result_free(&r);
+    expect_one_cluster(&im, &p, 1, 0); /* the two never hold together */
     /* faint members confident enough count too: 4 strong + 2 faint >= 5 */
     p.suspicious_strong_min = 5;
     p.confident_score_min = TEST_SECOND_STAGE_THRESHOLD;
-    assert_int_equal(ca_analyze(&im, &p, &r), 0);
-    assert_int_equal(r.cluster_count, 1);
-    assert_true(r.clusters[0].suspicious);
-    ca_result_free(&r);
+    expect_one_cluster(&im, &p, 1, 0);
     /* ... but only with strong_member_min strong ones: 4 < 5 */
     p.strong_member_min = 5;
-    assert_int_equal(ca_analyze(&im, &p, &r), 0);
-    assert_int_equal(r.cluster_count, 1);
-    assert_false(r.clusters[0].suspicious);
-    assert_false(r.clusters[0].small_group);
-    ca_result_free(&r);
+    expect_one_cluster(&im, &p, 0, 0);
     free(px);
 }
 
