@@ -65,12 +65,17 @@ static inline void add_blob(double *v, struct blob b, double amplitude)
         }
 }
 
-/* A bright segment from (x0, y0) to (x1, y1) mm with a Gaussian cross profile of full
- * width about width_mm. */
-static inline void add_segment(double *v, double x0, double y0, double x1, double y1,
-                        double width_mm, double amplitude)
+enum segment_profile { PROFILE_GAUSSIAN, PROFILE_CYLINDER };
+
+/* Adds to every pixel amplitude times the profile of its distance d to the segment from
+ * (x0, y0) to (x1, y1) mm (ends rounded): exp(-d^2 / 2s^2), s = width_mm / 2.5, cut at
+ * 5s (Gaussian); sqrt(1 - (d / r)^2), r = width_mm / 2, the chord through a cylinder of
+ * that diameter seen from the side (cylinder). */
+static inline void add_profile_along(double *v, double x0, double y0, double x1, double y1,
+                                     double width_mm, double amplitude,
+                                     enum segment_profile profile)
 {
-    double s_px = width_mm / 2.5 / SPACING_MM;
+    double s_px = (profile == PROFILE_GAUSSIAN ? width_mm / 2.5 : width_mm / 2.0) / SPACING_MM;
     double ax = x0 / SPACING_MM, ay = y0 / SPACING_MM, bx = x1 / SPACING_MM, by = y1 / SPACING_MM;
     double len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay);
     for (uint32_t y = 0; y < ROWS; y++)
@@ -78,10 +83,27 @@ static inline void add_segment(double *v, double x0, double y0, double x1, doubl
             double t = ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / len2;
             t = t < 0 ? 0 : (t > 1 ? 1 : t);
             double dx = x - (ax + t * (bx - ax)), dy = y - (ay + t * (by - ay));
-            double d2 = dx * dx + dy * dy;
-            if (d2 < 25 * s_px * s_px)
-                v[(size_t)y * COLUMNS + x] += amplitude * exp(-d2 / (2 * s_px * s_px));
+            double q = (dx * dx + dy * dy) / (s_px * s_px);
+            double *px = &v[(size_t)y * COLUMNS + x];
+            if (profile == PROFILE_GAUSSIAN && q < 25.0)
+                *px += amplitude * exp(-q / 2.0);
+            else if (profile == PROFILE_CYLINDER && q < 1.0)
+                *px += amplitude * sqrt(1.0 - q);
         }
+}
+
+/* A bright segment with a Gaussian cross profile of full width about width_mm. */
+static inline void add_segment(double *v, double x0, double y0, double x1, double y1,
+                               double width_mm, double amplitude)
+{
+    add_profile_along(v, x0, y0, x1, y1, width_mm, amplitude, PROFILE_GAUSSIAN);
+}
+
+/* A vessel: a cylinder of radius_mm seen from the side. */
+static inline void add_tube(double *v, double x0, double y0, double x1, double y1,
+                            double radius_mm, double amplitude)
+{
+    add_profile_along(v, x0, y0, x1, y1, 2.0 * radius_mm, amplitude, PROFILE_CYLINDER);
 }
 
 static inline uint16_t *to_pixels(const double *v)

@@ -478,7 +478,7 @@ static void test_analyze_reports_bad_input_with_error_codes(void **state)
     assert_int_equal(ca_analyze(&im, NULL, &r), CA_ERR_NO_BREAST);
 
     /* one parameter out of its range each */
-    enum { BAD_PARAMS = 11 };
+    enum { BAD_PARAMS = 13 };
     struct ca_params bad_params[BAD_PARAMS];
     for (size_t i = 0; i < BAD_PARAMS; i++)
         ca_params_default(&bad_params[i]);
@@ -493,6 +493,8 @@ static void test_analyze_reports_bad_input_with_error_codes(void **state)
     bad_params[8].second_stage_bright_contrast = bad_params[8].contrast_min + 0.5; /* > strong */
     bad_params[9].confident_score_min = NAN;
     bad_params[10].cluster_score_min = NAN;
+    bad_params[11].vessel_end_sigma_min_mm = -0.1;
+    bad_params[12].vessel_end_continuation_min = NAN;
     for (size_t i = 0; i < BAD_PARAMS; i++) {
         print_message("parameter set %zu\n", i);
         assert_int_equal(ca_analyze(&im, &bad_params[i], &r), CA_ERR_INVALID_ARGUMENT);
