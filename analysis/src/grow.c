@@ -22,9 +22,9 @@
  * min_area_mm2. A ridge candidate or a region whose
  * second-moment elongation exceeds elongation_max is kept and flagged linear (vascular
  * and fine linear calcifications are both lines; the cluster stage tells them apart). A
- * line at or above contrast_min found at vessel_end_sigma_min_mm or coarser whose band-pass
- * goes on past one end, as a vessel's does, is the rounded end of a vessel and rejected
- * (vessel.c).
+ * region at or above contrast_min found at vessel_end_sigma_min_mm or coarser whose
+ * band-pass goes on past it, as a vessel's does, is the rounded end of a vessel and
+ * rejected (vessel.c).
  * A region grown from a candidate below contrast_min (from its significant core only:
  * its level is at least second_stage_grow_snr_min noise units above bg) is kept only
  * when the second stage scores its features (among them the candidates within
@@ -486,10 +486,10 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
                 memcpy(g.region, g.saved, n * sizeof(uint32_t));
             }
         }
-        if (c.linear && cand->strong && params->vessel_end_sigma_min_mm > 0.0 &&
+        if (cand->strong && params->vessel_end_sigma_min_mm > 0.0 &&
             sigma >= params->vessel_end_sigma_min_mm &&
-            ca_line_continuation(fine, crop.width, crop.height, g.region, n, spacing_mm) >
-                params->vessel_end_continuation_min) {
+            ca_vessel_continuation(fine, crop.width, crop.height, g.region, n, spacing_mm,
+                                   c.linear) > params->vessel_end_continuation_min) {
             rc = claim_rejected(&g, n); /* the end of a vessel (vessel.c) */
             continue;
         }

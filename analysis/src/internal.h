@@ -91,14 +91,15 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
             const double spacing_mm[2], const struct ca_params *params,
             struct ca_candidates *found, uint32_t *labels, struct ca_result *out);
 
-/* Stage 4's vessel-end test (vessel.c): the larger, over the region's two ends, of the
- * lowest 0.3 mm running mean of band on its major axis from 0.1 to 1.5 mm past that end
- * (an end whose samples leave band is not counted), over the region's mean band.
+/* Stage 4's vessel-end test (vessel.c): the largest, over the directions tried, of the
+ * lowest 0.3 mm running mean of band on the ray from 0.1 to 1.5 mm past the region's reach
+ * in that direction, over the region's mean band. The directions: both ways along the
+ * major axis when linear, else 16 evenly spread; a ray leaving band is not counted.
  * region: n indices into band (rows of width, height rows); sp: row and column spacing in
  * mm. Returns 0 for an empty region, one whose mean band is not positive, or one with
- * neither end inside band. */
-double ca_line_continuation(const float *band, uint32_t width, uint32_t height,
-                            const uint32_t *region, size_t n, const double sp[2]);
+ * no ray inside band. */
+double ca_vessel_continuation(const float *band, uint32_t width, uint32_t height,
+                              const uint32_t *region, size_t n, const double sp[2], int linear);
 
 /* Stage 5: clusters of the calcifications of out whose second-stage score is at least
  * cluster_score_min (labels: full image); the others get cluster -1. */

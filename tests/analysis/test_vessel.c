@@ -1,6 +1,7 @@
 /*
  * The vessel-end measure (analysis/src/vessel.c) on band images drawn by hand, where the
- * mean past each end of a region is known exactly.
+ * band past a region is known exactly: lines along their axis, round regions in 16
+ * directions.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -42,9 +43,28 @@ static void select_region(struct scene *s, uint32_t x0, uint32_t x1, uint32_t y0
             s->region[s->n++] = y * WIDTH + x;
 }
 
+/* The measure of a line (along its major axis). */
 static double continuation(const struct scene *s)
 {
-    return ca_line_continuation(s->band, WIDTH, HEIGHT, s->region, s->n, spacing);
+    return ca_vessel_continuation(s->band, WIDTH, HEIGHT, s->region, s->n, spacing, 1);
+}
+
+/* The measure of a region that is not a line (16 directions). */
+static double blob_continuation(const struct scene *s)
+{
+    return ca_vessel_continuation(s->band, WIDTH, HEIGHT, s->region, s->n, spacing, 0);
+}
+
+/* A disc of radius 3 pixels around (cx, cy) set to value; it becomes the region. */
+static void disc_region(struct scene *s, int cx, int cy, float value)
+{
+    s->n = 0;
+    for (int y = cy - 3; y <= cy + 3; y++)
+        for (int x = cx - 3; x <= cx + 3; x++)
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= 9) {
+                s->band[y * WIDTH + x] = value;
+                s->region[s->n++] = (uint32_t)(y * WIDTH + x);
+            }
 }
 
 /* The last 1.1 mm of a vessel 0.5 mm wide: past its end nothing, behind it the vessel at
@@ -164,6 +184,43 @@ static void test_vessel_empty_or_dark_region_gives_zero(void **state)
     assert_float_equal(continuation(&s), 0.0, 0.0);
 }
 
+/* The cap of a vessel, found as a round region: the ray back along the vessel (one of the
+ * 16) stays at the cap's level, whichever way the vessel runs. */
+static void test_vessel_round_cap_of_a_vessel_continues(void **state)
+{
+    (void)state;
+    static struct scene s;
+    memset(&s, 0, sizeof(s));
+    fill(&s, 10, 60, 38, 42, 1.0f);
+    disc_region(&s, 60, 40, 1.0f);
+    assert_float_equal(blob_continuation(&s), 1.0, 1e-9);
+    memset(&s, 0, sizeof(s));
+    for (int y = 5; y <= 40; y++) /* up and to the left, at 45 degrees */
+        for (int x = 25; x <= 60; x++)
+            if (abs((x - 60) - (y - 40)) <= 2)
+                s.band[y * WIDTH + x] = 1.0f;
+    disc_region(&s, 60, 40, 1.0f);
+    assert_float_equal(blob_continuation(&s), 1.0, 1e-9);
+}
+
+/* A round calcification: alone; on a vessel four times dimmer that runs through it; and
+ * 0.4 mm before the end of a bar (a gap on every ray). */
+static void test_vessel_round_calcification_does_not_continue(void **state)
+{
+    (void)state;
+    static struct scene s;
+    memset(&s, 0, sizeof(s));
+    disc_region(&s, 60, 40, 1.0f);
+    assert_float_equal(blob_continuation(&s), 0.0, 1e-9);
+    fill(&s, 5, 110, 38, 42, 0.25f);
+    disc_region(&s, 60, 40, 1.0f);
+    assert_float_equal(blob_continuation(&s), 0.25, 1e-9);
+    memset(&s, 0, sizeof(s));
+    fill(&s, 10, 52, 38, 42, 1.0f); /* ends 4 pixels before the disc's rim at x = 57 */
+    disc_region(&s, 60, 40, 1.0f);
+    assert_float_equal(blob_continuation(&s), 0.0, 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +232,8 @@ int main(void)
         cmocka_unit_test(test_vessel_diagonal_end),
         cmocka_unit_test(test_vessel_samples_outside_the_image_are_left_out),
         cmocka_unit_test(test_vessel_empty_or_dark_region_gives_zero),
+        cmocka_unit_test(test_vessel_round_cap_of_a_vessel_continues),
+        cmocka_unit_test(test_vessel_round_calcification_does_not_continue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,13 +132,15 @@ struct ca_params {
                                     faint calcification may show as its peak pixel
                                     only, and the second stage weighs its area) */
     double elongation_max;       /* 3.0: major/minor axis ratio above is flagged linear */
-    double vessel_end_sigma_min_mm; /* 0.13: a line at or above contrast_min found at this
-                                    sigma or coarser (where the rounded end of a vessel
-                                    0.5 mm wide or more answers; the thin lines of calcium
-                                    mostly answer at the finest) is the end of a vessel
-                                    when the band-pass past one of its ends stays at
-                                    vessel_end_continuation_min of the region's mean or
-                                    more for 1.5 mm, without a gap; 0: no such test */
+    double vessel_end_sigma_min_mm; /* 0.13: a region at or above contrast_min found at
+                                    this sigma or coarser (where the rounded end of a
+                                    vessel 0.5 mm wide or more answers; the thin lines of
+                                    calcium mostly answer at the finest) is the end of a
+                                    vessel when the band-pass past it (past one end of a
+                                    line; in one of 16 directions from another region)
+                                    stays at vessel_end_continuation_min of the region's
+                                    mean or more for 1.5 mm, without a gap; 0: no such
+                                    test */
     double vessel_end_continuation_min; /* 0.5 (see vessel_end_sigma_min_mm) */
 
     /* clusters */
