@@ -316,7 +316,8 @@ int ca_analyze(const struct ca_image *image, const struct ca_params *params,
     }
     for (size_t i = 0; i < out->calcification_count; i++) {
         struct ca_calcification *c = &out->calcifications[i];
-        c->in_segmentation = isinf(c->second_stage_score) || c->cluster >= 0;
+        c->in_segmentation = c->cluster >= 0 || (isinf(c->second_stage_score) &&
+                                                 c->area_mm2 >= params->segmentation_area_min_mm2);
     }
     return 0;
 fail: {

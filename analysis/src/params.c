@@ -41,6 +41,7 @@ void ca_params_default(struct ca_params *p)
     p->macro_diameter_mm = 2.5;
     p->min_area_mm2 = 0.01;
     p->elongation_max = 3.0;
+    p->segmentation_area_min_mm2 = 0.03;
     p->vessel_end_sigma_min_mm = 0.13;
     p->vessel_end_continuation_min = 0.5;
     p->cluster_kernel_mm = TONG_KERNEL_PX * TONG_REFERENCE_SPACING_MM;
@@ -111,7 +112,8 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !(p->min_area_mm2 >= 0.0) || !(p->elongation_max >= 1.0) ||
         !(p->grow_linear_fraction >= p->grow_fraction) || !(p->grow_linear_fraction < 1.0) ||
         !(p->vessel_end_sigma_min_mm >= 0.0) || !isfinite(p->vessel_end_sigma_min_mm) ||
-        !(p->vessel_end_continuation_min >= 0.0) || !isfinite(p->vessel_end_continuation_min))
+        !(p->vessel_end_continuation_min >= 0.0) || !isfinite(p->vessel_end_continuation_min) ||
+        !(p->segmentation_area_min_mm2 >= 0.0) || !isfinite(p->segmentation_area_min_mm2))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid region growing parameters");
     if (!(p->grow_narrow_outer_sigma_mm > p->sigmas_mm[0]) ||
         !isfinite(p->grow_narrow_outer_sigma_mm))

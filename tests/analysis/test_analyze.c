@@ -433,6 +433,53 @@ static void test_analyze_faint_members_below_cluster_score_min_stay_single(void 
     free(px);
 }
 
+/* A lone speck at or above contrast_min, one pixel (0.01 mm2), and a 0.4 mm calcification:
+ * both are listed; only the calcification is painted, unless segmentation_area_min_mm2
+ * is 0. */
+static void analyze_speck_and_calcification(double segmentation_area_min_mm2, int *speck_painted,
+                                            int *calcification_painted)
+{
+    double *v = breast_canvas();
+    add_blob(v, (struct blob){20.0, 30.0, 0.1}, BLOB_AMPLITUDE);
+    add_blob(v, (struct blob){25.0, 40.0, 0.4}, BLOB_AMPLITUDE);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_params p;
+    ca_params_default(&p);
+    p.segmentation_area_min_mm2 = segmentation_area_min_mm2;
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    const struct ca_calcification *speck = found_near(&r, 20.0, 30.0);
+    const struct ca_calcification *calc = found_near(&r, 25.0, 40.0);
+    assert_non_null(speck);
+    assert_non_null(calc);
+    assert_true(isinf(speck->second_stage_score) && isinf(calc->second_stage_score));
+    assert_true(speck->area_mm2 < 0.03 && calc->area_mm2 > 0.03);
+    assert_int_equal(speck->cluster, -1);
+    size_t i = (size_t)lround(speck->y_px) * COLUMNS + (size_t)lround(speck->x_px);
+    assert_int_equal(r.labels[i], speck->id);
+    *speck_painted = speck->in_segmentation;
+    assert_int_equal(ca_segmentation_label(&r, i), *speck_painted ? speck->id : 0);
+    *calcification_painted = calc->in_segmentation;
+    ca_result_free(&r);
+    free(px);
+    free(v);
+}
+
+static void test_analyze_lone_speck_is_listed_not_painted(void **state)
+{
+    (void)state;
+    struct ca_params p;
+    ca_params_default(&p);
+    int speck, calcification;
+    analyze_speck_and_calcification(p.segmentation_area_min_mm2, &speck, &calcification);
+    assert_false(speck);
+    assert_true(calcification);
+    analyze_speck_and_calcification(0.0, &speck, &calcification);
+    assert_true(speck);
+    assert_true(calcification);
+}
+
 static void test_analyze_reports_bad_input_with_error_codes(void **state)
 {
     (void)state;
@@ -478,7 +525,7 @@ static void test_analyze_reports_bad_input_with_error_codes(void **state)
     assert_int_equal(ca_analyze(&im, NULL, &r), CA_ERR_NO_BREAST);
 
     /* one parameter out of its range each */
-    enum { BAD_PARAMS = 13 };
+    enum { BAD_PARAMS = 14 };
     struct ca_params bad_params[BAD_PARAMS];
     for (size_t i = 0; i < BAD_PARAMS; i++)
         ca_params_default(&bad_params[i]);
@@ -495,6 +542,7 @@ static void test_analyze_reports_bad_input_with_error_codes(void **state)
     bad_params[10].cluster_score_min = NAN;
     bad_params[11].vessel_end_sigma_min_mm = -0.1;
     bad_params[12].vessel_end_continuation_min = NAN;
+    bad_params[13].segmentation_area_min_mm2 = -0.01;
     for (size_t i = 0; i < BAD_PARAMS; i++) {
         print_message("parameter set %zu\n", i);
         assert_int_equal(ca_analyze(&im, &bad_params[i], &r), CA_ERR_INVALID_ARGUMENT);
@@ -540,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_analyze_faint_members_count_each_other_as_bright_neighbours),
         cmocka_unit_test(test_analyze_cluster_of_second_stage_members_needs_strong_ones),
         cmocka_unit_test(test_analyze_faint_members_below_cluster_score_min_stay_single),
+        cmocka_unit_test(test_analyze_lone_speck_is_listed_not_painted),
         cmocka_unit_test(test_analyze_is_deterministic),
         cmocka_unit_test(test_analyze_reports_bad_input_with_error_codes),
         cmocka_unit_test(test_analyze_inverts_monochrome1_to_the_same_findings),

@@ -132,6 +132,12 @@ struct ca_params {
                                     faint calcification may show as its peak pixel
                                     only, and the second stage weighs its area) */
     double elongation_max;       /* 3.0: major/minor axis ratio above is flagged linear */
+    double segmentation_area_min_mm2; /* 0.03: a calcification outside every cluster and
+                                    smaller than this is listed but not painted in the
+                                    segmentation (in_segmentation): on the tuning phantoms
+                                    (seeds 201-400) 2 of the 689 such specks at or above
+                                    contrast_min touched a calcification (1,132 pixels, 3
+                                    of them on one) */
     double vessel_end_sigma_min_mm; /* 0.13: a region at or above contrast_min found at
                                     this sigma or coarser (where the rounded end of a
                                     vessel 0.5 mm wide or more answers; the thin lines of
@@ -245,10 +251,10 @@ struct ca_calcification {
     double second_stage_score;  /* log odds of the second stage; INFINITY for a
                                    candidate at or above contrast_min */
     int in_segmentation;   /* nonzero: painted in the segmentation (ca_segmentation_label):
-                              every calcification at or above contrast_min, and a
-                              second-stage detection only as a cluster member (alone,
-                              most such faint spots are noise, and its outline is
-                              only its core) */
+                              every cluster member, and alone a calcification at or above
+                              contrast_min of segmentation_area_min_mm2 or more (alone,
+                              most faint spots and most specks of a few pixels are
+                              noise, and a faint one's outline is only its core) */
 };
 
 /* One cluster: a set of calcifications for which the Tong rule, the BI-RADS rule or both
