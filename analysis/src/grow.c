@@ -24,7 +24,8 @@
  * and fine linear calcifications are both lines; the cluster stage tells them apart). A
  * region at or above contrast_min found at vessel_end_sigma_min_mm or coarser whose
  * band-pass goes on past it, as a vessel's does, is the rounded end of a vessel and
- * rejected (vessel.c).
+ * rejected; a finer one whose narrow band-pass goes on past it is a noise peak grown
+ * along a thin vessel and rejected too (vessel.c).
  * A region grown from a candidate below contrast_min (from its significant core only:
  * its level is at least second_stage_grow_snr_min noise units above bg) is kept only
  * when the second stage scores its features (among them the candidates within
@@ -326,6 +327,21 @@ static uint32_t strong_neighbours(const struct ca_result *out, const struct ca_c
     return count;
 }
 
+/* The vessel tests of vessel.c on a region at or above contrast_min (n pixels in
+ * g->region): found at vessel_end_sigma_min_mm or coarser, the rounded end of a vessel
+ * (on the wide band-pass); finer, a noise peak grown along a thin vessel (on the narrow
+ * band-pass, which takes most of a vessel out from under a calcification, so that a
+ * vascular calcification stands far above the vessel beside it). */
+static int on_vessel(const struct grower *g, const float *fine, const float *narrow, size_t n,
+                     double sigma, int linear, const double sp[2], const struct ca_params *params)
+{
+    int coarse = sigma >= params->vessel_end_sigma_min_mm;
+    double min = coarse ? params->vessel_end_continuation_min
+                        : params->vessel_fine_continuation_min;
+    return min > 0.0 && ca_vessel_continuation(coarse ? fine : narrow, g->crop.width,
+                                               g->crop.height, g->region, n, sp, linear) > min;
+}
+
 int ca_grow(const float *fine, const float *narrow, const float *norm, struct rect crop,
             uint32_t full_columns,
             const double spacing_mm[2], const struct ca_params *params,
@@ -486,11 +502,8 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
                 memcpy(g.region, g.saved, n * sizeof(uint32_t));
             }
         }
-        if (cand->strong && params->vessel_end_sigma_min_mm > 0.0 &&
-            sigma >= params->vessel_end_sigma_min_mm &&
-            ca_vessel_continuation(fine, crop.width, crop.height, g.region, n, spacing_mm,
-                                   c.linear) > params->vessel_end_continuation_min) {
-            rc = claim_rejected(&g, n); /* the end of a vessel (vessel.c) */
+        if (cand->strong && on_vessel(&g, fine, narrow, n, sigma, c.linear, spacing_mm, params)) {
+            rc = claim_rejected(&g, n);
             continue;
         }
         c.peak_snr = (best - bg) / found->noise_sigma;

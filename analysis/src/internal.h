@@ -91,7 +91,7 @@ int ca_grow(const float *fine, const float *narrow, const float *norm, struct re
             const double spacing_mm[2], const struct ca_params *params,
             struct ca_candidates *found, uint32_t *labels, struct ca_result *out);
 
-/* Stage 4's vessel-end test (vessel.c): the largest, over the directions tried, of the
+/* Stage 4's vessel tests (vessel.c): the largest, over the directions tried, of the
  * lowest 0.3 mm running mean of band on the ray from 0.1 to 1.5 mm past the region's reach
  * in that direction, over the region's mean band. The directions: both ways along the
  * major axis when linear, else 16 evenly spread; a ray leaving band is not counted.

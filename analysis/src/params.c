@@ -44,6 +44,7 @@ void ca_params_default(struct ca_params *p)
     p->segmentation_area_min_mm2 = 0.03;
     p->vessel_end_sigma_min_mm = 0.13;
     p->vessel_end_continuation_min = 0.5;
+    p->vessel_fine_continuation_min = 0.6;
     p->cluster_kernel_mm = TONG_KERNEL_PX * TONG_REFERENCE_SPACING_MM;
     p->tong_min_count = 6;
     p->birads_area_mm2 = 100.0;
@@ -113,7 +114,8 @@ int ca_params_check(const struct ca_params *p, char *msg)
         !(p->grow_linear_fraction >= p->grow_fraction) || !(p->grow_linear_fraction < 1.0) ||
         !(p->vessel_end_sigma_min_mm >= 0.0) || !isfinite(p->vessel_end_sigma_min_mm) ||
         !(p->vessel_end_continuation_min >= 0.0) || !isfinite(p->vessel_end_continuation_min) ||
-        !(p->segmentation_area_min_mm2 >= 0.0) || !isfinite(p->segmentation_area_min_mm2))
+        !(p->segmentation_area_min_mm2 >= 0.0) || !isfinite(p->segmentation_area_min_mm2) ||
+        !(p->vessel_fine_continuation_min >= 0.0) || !isfinite(p->vessel_fine_continuation_min))
         return ca_fail(msg, CA_ERR_INVALID_ARGUMENT, "invalid region growing parameters");
     if (!(p->grow_narrow_outer_sigma_mm > p->sigmas_mm[0]) ||
         !isfinite(p->grow_narrow_outer_sigma_mm))

@@ -1,5 +1,5 @@
 /*
- * Stage 4's vessel-end test.
+ * Stage 4's vessel tests: the rounded end of a vessel, noise peaks along a thin one.
  *
  * The Hessian blob test takes the rounded end of a vessel for a spot: across the vessel
  * the end cap curves like a blob. A vessel 0.5 mm wide or more answers best at a coarser
@@ -11,9 +11,12 @@
  * past a calcification it falls to the level of the tissue around, or to a gap before
  * the next segment of a chain, and along a vessel with a calcified segment it stays far
  * below the calcium. A line is followed past both ends of its major axis; a region that
- * is not a line has no axis, so 16 directions are tried. At sigma 0.08 mm the same test
- * would also take calcifications lying on vessels (tuning phantoms, seeds 201-400), so
- * the caller applies it from vessel_end_sigma_min_mm up only.
+ * is not a line has no axis, so 16 directions are tried.
+ *
+ * At the finest scale the same measure finds noise peaks grown along a thin vessel. There
+ * the caller measures on the narrow band-pass: on the wide one a vascular or pleomorphic
+ * calcification lying on a vessel also has the vessel going on past it (tuning phantoms,
+ * seeds 201-400), while the narrow one takes most of the vessel out from under it.
  */
 #include <math.h>
 

@@ -525,7 +525,7 @@ static void test_analyze_reports_bad_input_with_error_codes(void **state)
     assert_int_equal(ca_analyze(&im, NULL, &r), CA_ERR_NO_BREAST);
 
     /* one parameter out of its range each */
-    enum { BAD_PARAMS = 14 };
+    enum { BAD_PARAMS = 15 };
     struct ca_params bad_params[BAD_PARAMS];
     for (size_t i = 0; i < BAD_PARAMS; i++)
         ca_params_default(&bad_params[i]);
@@ -543,6 +543,7 @@ static void test_analyze_reports_bad_input_with_error_codes(void **state)
     bad_params[11].vessel_end_sigma_min_mm = -0.1;
     bad_params[12].vessel_end_continuation_min = NAN;
     bad_params[13].segmentation_area_min_mm2 = -0.01;
+    bad_params[14].vessel_fine_continuation_min = INFINITY;
     for (size_t i = 0; i < BAD_PARAMS; i++) {
         print_message("parameter set %zu\n", i);
         assert_int_equal(ca_analyze(&im, &bad_params[i], &r), CA_ERR_INVALID_ARGUMENT);

@@ -1,8 +1,8 @@
 /*
  * Region growing (analysis/src/grow.c) through ca_analyze on synthetic images: the
  * narrow band-pass for a line on a vessel, the linear fraction for a line on a strand,
- * holes filled, the ends of a vessel rejected, and which calcifications the segmentation
- * paints.
+ * holes filled, the ends of a vessel and noise peaks along a thin one rejected, and which
+ * calcifications the segmentation paints.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -138,7 +138,7 @@ static void test_grow_narrow_band_pass_from_the_ladder_or_blurred_again(void **s
  * calcifications at or above contrast_min on the vessel found at the default
  * vessel_end_sigma_min_mm or coarser; *calcified_kept tells whether such a line lies
  * within 0.3 mm of the segment's middle. */
-static size_t coarse_finds_on_vessel(double vessel_end_sigma_min_mm, double calcium_amplitude,
+static size_t coarse_finds_on_vessel(double vessel_end_continuation_min, double calcium_amplitude,
                                      int *calcified_kept)
 {
     double *v = breast_canvas();
@@ -150,7 +150,7 @@ static size_t coarse_finds_on_vessel(double vessel_end_sigma_min_mm, double calc
     struct ca_params p;
     ca_params_default(&p);
     double coarse_mm = p.vessel_end_sigma_min_mm;
-    p.vessel_end_sigma_min_mm = vessel_end_sigma_min_mm;
+    p.vessel_end_continuation_min = vessel_end_continuation_min;
     struct ca_result r;
     assert_int_equal(ca_analyze(&im, &p, &r), 0);
     size_t finds = 0;
@@ -179,7 +179,7 @@ static void test_grow_rejects_the_ends_of_a_vessel(void **state)
     assert_true(coarse_finds_on_vessel(0.0, 0.0, &calcified) >= 3); /* without the test */
     struct ca_params p;
     ca_params_default(&p);
-    assert_int_equal(coarse_finds_on_vessel(p.vessel_end_sigma_min_mm, 0.0, &calcified), 0);
+    assert_int_equal(coarse_finds_on_vessel(p.vessel_end_continuation_min, 0.0, &calcified), 0);
 }
 
 /* A calcified segment of the same vessel, twice as bright as the vessel, is a coarse line
@@ -190,8 +190,56 @@ static void test_grow_keeps_a_calcified_segment_of_a_vessel(void **state)
     struct ca_params p;
     ca_params_default(&p);
     int calcified;
-    coarse_finds_on_vessel(p.vessel_end_sigma_min_mm, 0.08, &calcified);
+    coarse_finds_on_vessel(p.vessel_end_continuation_min, 0.08, &calcified);
     assert_true(calcified);
+}
+
+/* A thin vessel (0.2 mm wide) across the breast with a calcification of 0.15 mm on it at
+ * x = 25 mm. Returns the detections at or above contrast_min along the vessel other than
+ * the calcification; *calcification_kept tells whether it was found. */
+static size_t noise_peaks_on_thin_vessel(double vessel_fine_continuation_min,
+                                         int *calcification_kept)
+{
+    double *v = breast_canvas();
+    add_tube(v, 10.0, 30.0, 40.0, 30.0, 0.1, 0.05);
+    add_blob(v, (struct blob){25.0, 30.0, 0.15}, 0.12);
+    uint16_t *px = to_pixels(v);
+    struct ca_image im = image_of(px);
+    struct ca_params p;
+    ca_params_default(&p);
+    p.vessel_fine_continuation_min = vessel_fine_continuation_min;
+    struct ca_result r;
+    assert_int_equal(ca_analyze(&im, &p, &r), 0);
+    size_t peaks = 0;
+    for (size_t i = 0; i < r.calcification_count; i++) {
+        const struct ca_calcification *c = &r.calcifications[i];
+        double x_mm = c->x_px * SPACING_MM, y_mm = c->y_px * SPACING_MM;
+        peaks += isinf(c->second_stage_score) && fabs(y_mm - 30.0) < 1.0 && x_mm > 9.0 &&
+                 x_mm < 41.0 && distance_mm(c, 25.0, 30.0) > 0.5;
+    }
+    const struct ca_calcification *c = found_near(&r, 25.0, 30.0);
+    *calcification_kept = c && isinf(c->second_stage_score);
+    print_message("%zu noise peaks on the thin vessel, calcification %s\n", peaks,
+                  *calcification_kept ? "kept" : "not found");
+    ca_result_free(&r);
+    free(px);
+    free(v);
+    return peaks;
+}
+
+/* Noise peaks on a thin vessel pass the blob test at the finest scale and grow along it;
+ * on the narrow band-pass the vessel goes on past them about as bright, while the
+ * calcification stands far above it. */
+static void test_grow_rejects_noise_peaks_along_a_thin_vessel(void **state)
+{
+    (void)state;
+    int kept;
+    assert_true(noise_peaks_on_thin_vessel(0.0, &kept) >= 10); /* without the test */
+    assert_true(kept);
+    struct ca_params p;
+    ca_params_default(&p);
+    assert_int_equal(noise_peaks_on_thin_vessel(p.vessel_fine_continuation_min, &kept), 0);
+    assert_true(kept);
 }
 
 int main(void)
@@ -203,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_grow_line_on_a_vessel_stays_narrower_at_the_linear_fraction),
         cmocka_unit_test(test_grow_rejects_the_ends_of_a_vessel),
         cmocka_unit_test(test_grow_keeps_a_calcified_segment_of_a_vessel),
+        cmocka_unit_test(test_grow_rejects_noise_peaks_along_a_thin_vessel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,9 +145,17 @@ struct ca_params {
                                     vessel when the band-pass past it (past one end of a
                                     line; in one of 16 directions from another region)
                                     stays at vessel_end_continuation_min of the region's
-                                    mean or more for 1.5 mm, without a gap; 0: no such
+                                    mean or more for 1.5 mm, without a gap */
+    double vessel_end_continuation_min; /* 0.5 (see vessel_end_sigma_min_mm); 0: no such
                                     test */
-    double vessel_end_continuation_min; /* 0.5 (see vessel_end_sigma_min_mm) */
+    double vessel_fine_continuation_min; /* 0.6: a region at or above contrast_min found
+                                    finer than vessel_end_sigma_min_mm is a noise peak
+                                    grown along a thin vessel when the narrow band-pass
+                                    (grow_narrow_outer_sigma_mm) past it stays at this
+                                    fraction of the region's mean or more, as
+                                    vessel_end_sigma_min_mm measures it; a calcification on
+                                    a vessel stands far above the vessel there. 0: no
+                                    such test */
 
     /* clusters */
     double cluster_kernel_mm;    /* 1.6: Tong et al. 16x16 px kernel at 0.1 mm */
