@@ -28,15 +28,15 @@
  * a segment of a calcified wall or a linear calcification the next segment lies beyond
  * a gap. */
 #define CONTINUATION_NEAR_MM 0.1
-#define CONTINUATION_FAR_MM 1.5
 #define CONTINUATION_STEP_MM 0.1
-#define CONTINUATION_SAMPLES 15
+#define CONTINUATION_SAMPLES 15 /* to 1.5 mm */
 #define CONTINUATION_RUN 3
 /* the directions tried around a region that is not a line: 22.5 degrees apart */
 #define VESSEL_DIRECTIONS 16
 
-/* The lowest mean of CONTINUATION_RUN consecutive samples of band at NEAR..FAR mm past
- * from_mm from (cx, cy) mm along (ux, uy); NAN when a sample falls outside the band. */
+/* The lowest mean of CONTINUATION_RUN consecutive samples of band, CONTINUATION_SAMPLES
+ * of them from CONTINUATION_NEAR_MM past from_mm, from (cx, cy) mm along (ux, uy); NAN when
+ * a sample falls outside the band. */
 static double lowest_run_along(const float *band, uint32_t width, uint32_t height,
                                const double sp[2], double cx, double cy, double ux, double uy,
                                double from_mm)

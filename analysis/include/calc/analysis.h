@@ -152,10 +152,10 @@ struct ca_params {
                                     finer than vessel_end_sigma_min_mm is a noise peak
                                     grown along a thin vessel when the narrow band-pass
                                     (grow_narrow_outer_sigma_mm) past it stays at this
-                                    fraction of the region's mean or more, as
-                                    vessel_end_sigma_min_mm measures it; a calcification on
-                                    a vessel stands far above the vessel there. 0: no
-                                    such test */
+                                    fraction of the region's mean or more (measured as
+                                    for vessel_end_sigma_min_mm); a calcification on a
+                                    vessel stands far above the vessel there. 0: no such
+                                    test */
 
     /* clusters */
     double cluster_kernel_mm;    /* 1.6: Tong et al. 16x16 px kernel at 0.1 mm */
